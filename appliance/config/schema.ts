@@ -1,0 +1,122 @@
+import type { LogLevel } from "../../modules/core/mod.ts";
+
+/** The effective configuration of the appliance, after defaults, file and environment. */
+export interface Config {
+  data: { dir: string };
+  http: { host: string; port: number; tlsCertFile: string; tlsKeyFile: string };
+  dicom: {
+    host: string;
+    port: number;
+    aeTitle: string;
+    allowedSenders: string[];
+    maxAssociations: number;
+    maxPduLength: number;
+  };
+  spool: { durability: "fsync" | "os" };
+  log: { level: LogLevel };
+}
+
+/** How one configuration key is checked and documented. */
+export type FieldSpec =
+  & { description: string; secret?: boolean }
+  & (
+    | { type: "string"; default: string; pattern?: RegExp; patternText?: string }
+    | { type: "integer"; default: number; min: number; max: number }
+    | { type: "enum"; default: string; values: readonly string[] }
+    | { type: "aeTitle"; default: string }
+    | { type: "aeTitleList"; default: string[] }
+  );
+
+/**
+ * Every configuration key, by its dotted path. This is the operator contract: names stay stable,
+ * and README.md documents each one (a test checks that).
+ */
+export const configSchema: Record<string, FieldSpec> = {
+  "data.dir": {
+    type: "string",
+    default: "./data",
+    description: "Data directory: database, encrypted spool, keys, certificates.",
+    pattern: /\S/,
+    patternText: "a non-empty path",
+  },
+  "http.host": {
+    type: "string",
+    default: "127.0.0.1",
+    description: "Address the web UI (HTTPS) listens on.",
+    pattern: /^[0-9A-Za-z.:\-\[\]]+$/,
+    patternText: "a host name or IP address",
+  },
+  "http.port": {
+    type: "integer",
+    default: 8443,
+    min: 0,
+    max: 65535,
+    description: "Port of the web UI (HTTPS). 0 picks a free port.",
+  },
+  "http.tlsCertFile": {
+    type: "string",
+    default: "",
+    description: "PEM certificate for the web UI. Empty: a self-signed one in DATA/tls/.",
+  },
+  "http.tlsKeyFile": {
+    type: "string",
+    default: "",
+    description: "PEM private key for http.tlsCertFile. Empty: generated with the certificate.",
+  },
+  "dicom.host": {
+    type: "string",
+    default: "0.0.0.0",
+    description: "Address the DICOM listener binds to.",
+    pattern: /^[0-9A-Za-z.:\-\[\]]+$/,
+    patternText: "a host name or IP address",
+  },
+  "dicom.port": {
+    type: "integer",
+    default: 11112,
+    min: 0,
+    max: 65535,
+    description: "DICOM port (C-ECHO, C-STORE).",
+  },
+  "dicom.aeTitle": {
+    type: "aeTitle",
+    default: "BEELDPOORT",
+    description: "Our AE title; associations calling another title are rejected.",
+  },
+  "dicom.allowedSenders": {
+    type: "aeTitleList",
+    default: [],
+    description: "Calling AE titles allowed to send to us; `*` allows any. Empty: none.",
+  },
+  "dicom.maxAssociations": {
+    type: "integer",
+    default: 16,
+    min: 1,
+    max: 1000,
+    description: "Concurrent DICOM associations accepted.",
+  },
+  "dicom.maxPduLength": {
+    type: "integer",
+    default: 262144,
+    min: 4096,
+    max: 16777216,
+    description: "Largest PDU we accept, advertised in A-ASSOCIATE-AC (bytes).",
+  },
+  "spool.durability": {
+    type: "enum",
+    default: "fsync",
+    values: ["fsync", "os"],
+    description:
+      "`fsync`: an object is on disk before it is acknowledged. `os`: faster, trusts the OS.",
+  },
+  "log.level": {
+    type: "enum",
+    default: "info",
+    values: ["debug", "info", "warn", "error"],
+    description: "Least severe log level written (JSON lines on stderr).",
+  },
+};
+
+/** The environment variable that overrides a key: `http.port` -> `BEELDPOORT_HTTP__PORT`. */
+export function envNameFor(key: string): string {
+  return "BEELDPOORT_" + key.split(".").map((part) => part.toUpperCase()).join("__");
+}

@@ -1,0 +1,153 @@
+import { X509Certificate } from "node:crypto";
+import { openDatabase, pendingMigrations } from "../modules/db/mod.ts";
+import type { Config } from "./config/schema.ts";
+import { masterKeyLength } from "./init.ts";
+import { dataPaths } from "./paths.ts";
+
+/** The outcome of one doctor check. `warn` is reported but does not fail the doctor. */
+export interface Finding {
+  check: string;
+  status: "ok" | "warn" | "fail";
+  detail: string;
+}
+
+function stat(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function checkDataDir(dir: string): Finding {
+  const info = stat(dir);
+  if (!info) {
+    return {
+      check: "data directory",
+      status: "fail",
+      detail: `${dir} does not exist (run \`beeldpoort init\`)`,
+    };
+  }
+  if (!info.isDirectory) {
+    return { check: "data directory", status: "fail", detail: `${dir} is not a directory` };
+  }
+  const mode = (info.mode ?? 0) & 0o777;
+  if (mode & 0o022) {
+    return {
+      check: "data directory",
+      status: "fail",
+      detail: `${dir} is writable by group or others (mode ${mode.toString(8)}); use chmod 700`,
+    };
+  }
+  try {
+    const probe = `${dir}/.doctor-${Deno.pid}`;
+    Deno.writeTextFileSync(probe, "");
+    Deno.removeSync(probe);
+  } catch (error) {
+    return { check: "data directory", status: "fail", detail: `${dir} is not writable: ${error}` };
+  }
+  return { check: "data directory", status: "ok", detail: `${dir} (mode ${mode.toString(8)})` };
+}
+
+function checkMasterKey(path: string): Finding {
+  const info = stat(path);
+  if (!info) {
+    return { check: "spool master key", status: "fail", detail: `missing key file ${path}` };
+  }
+  const mode = (info.mode ?? 0) & 0o777;
+  if (mode & 0o077) {
+    return {
+      check: "spool master key",
+      status: "fail",
+      detail: `${path} has mode ${mode.toString(8)}; must be 600`,
+    };
+  }
+  if (info.size !== masterKeyLength) {
+    return {
+      check: "spool master key",
+      status: "fail",
+      detail: `${path} is ${info.size} bytes; expected ${masterKeyLength}`,
+    };
+  }
+  return { check: "spool master key", status: "ok", detail: path };
+}
+
+async function checkDatabase(path: string): Promise<Finding> {
+  if (!stat(path)) return { check: "database", status: "fail", detail: `missing database ${path}` };
+  const database = openDatabase({ kind: "sqlite", path });
+  try {
+    if (!(await database.ping())) {
+      return { check: "database", status: "fail", detail: `${path} does not answer` };
+    }
+    const pending = await pendingMigrations(database);
+    if (pending.length > 0) {
+      return {
+        check: "database",
+        status: "warn",
+        detail: `migrations pending (applied at start): ${pending.join(", ")}`,
+      };
+    }
+    return { check: "database", status: "ok", detail: `${path}, schema current` };
+  } catch (error) {
+    return { check: "database", status: "fail", detail: `${path}: ${(error as Error).message}` };
+  } finally {
+    await database.close();
+  }
+}
+
+function checkCertificate(certPath: string, keyPath: string, now: Date): Finding {
+  const check = "web TLS certificate";
+  if (!stat(certPath)) {
+    return { check, status: "fail", detail: `missing certificate file ${certPath}` };
+  }
+  if (!stat(keyPath)) return { check, status: "fail", detail: `missing key file ${keyPath}` };
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(Deno.readFileSync(certPath));
+  } catch (error) {
+    return {
+      check,
+      status: "fail",
+      detail: `${certPath} is not a PEM certificate: ${(error as Error).message}`,
+    };
+  }
+  const notAfter = new Date(cert.validTo);
+  if (notAfter <= now) {
+    return { check, status: "fail", detail: `${certPath} expired on ${notAfter.toISOString()}` };
+  }
+  const days = Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000);
+  if (days < 30) return { check, status: "warn", detail: `${certPath} expires in ${days} days` };
+  return {
+    check,
+    status: "ok",
+    detail: `${certPath}, valid until ${notAfter.toISOString().slice(0, 10)}`,
+  };
+}
+
+function checkPort(name: string, host: string, port: number): Finding {
+  const check = `${name} port`;
+  if (port === 0) return { check, status: "ok", detail: "0 (a free port is chosen at start)" };
+  try {
+    const listener = Deno.listen({ hostname: host, port });
+    listener.close();
+    return { check, status: "ok", detail: `${host}:${port} is free` };
+  } catch (error) {
+    const reason = error instanceof Deno.errors.AddrInUse
+      ? "is in use (is Beeldpoort already running?)"
+      : `cannot be opened: ${(error as Error).message}`;
+    return { check, status: "fail", detail: `${host}:${port} ${reason}` };
+  }
+}
+
+/** Checks the installation without changing it. */
+export async function runDoctor(config: Config, now = new Date()): Promise<Finding[]> {
+  const paths = dataPaths(config);
+  return [
+    checkDataDir(paths.dir),
+    checkMasterKey(paths.masterKey),
+    await checkDatabase(paths.database),
+    checkCertificate(paths.tlsCert, paths.tlsKey, now),
+    checkPort("web UI", config.http.host, config.http.port),
+    checkPort("DICOM", config.dicom.host, config.dicom.port),
+  ];
+}

@@ -1,0 +1,16 @@
+/**
+ * Shared building blocks with no dependencies on other modules: errors, logger, ids, clock.
+ *
+ * @example
+ * ```ts
+ * import { createLogger, newId } from "../core/mod.ts";
+ * createLogger().info("started", { id: newId() });
+ * ```
+ * @module
+ */
+export { BeeldpoortError, ConfigError, NotFoundError } from "./errors.ts";
+export { createLogger, isLogLevel } from "./logger.ts";
+export type { LogFields, Logger, LogLevel, LogSink } from "./logger.ts";
+export { newId, newToken } from "./ids.ts";
+export { fixedClock, systemClock } from "./clock.ts";
+export type { Clock } from "./clock.ts";

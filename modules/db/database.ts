@@ -1,0 +1,84 @@
+import { Kysely, sql } from "kysely";
+import { Migrator } from "kysely/migration";
+import { BeeldpoortError } from "../core/mod.ts";
+import { nodeSqliteDialect } from "./sqlite_dialect.ts";
+import { migrations } from "./migrations/mod.ts";
+import type { DatabaseSchema } from "./schema.ts";
+
+/** Where the database lives. Only SQLite today; the union is the seam for PostgreSQL. */
+export type DatabaseOptions = { kind: "sqlite"; path: string };
+
+/** An open database: the Kysely handle plus lifecycle. */
+export interface Database {
+  readonly db: Kysely<DatabaseSchema>;
+  /** Whether a trivial query succeeds. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A migration failed; the database is left at the last migration that succeeded. */
+export class MigrationError extends BeeldpoortError {
+  readonly code = "DB_MIGRATION_FAILED";
+}
+
+/**
+ * Opens the database.
+ *
+ * @example
+ * ```ts
+ * const database = openDatabase({ kind: "sqlite", path: "data/beeldpoort.db" });
+ * await migrateToLatest(database);
+ * ```
+ */
+export function openDatabase(options: DatabaseOptions): Database {
+  const { dialect } = nodeSqliteDialect(options.path);
+  const db = new Kysely<DatabaseSchema>({ dialect });
+  let closed = false;
+  return {
+    db,
+    async ping() {
+      try {
+        const result = await sql<{ one: number }>`select 1 as one`.execute(db);
+        return result.rows[0]?.one === 1;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+/** Names of the migrations this program knows, in order. */
+export function knownMigrations(): string[] {
+  return Object.keys(migrations).sort();
+}
+
+function migrator(database: Database): Migrator {
+  return new Migrator({
+    db: database.db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+  });
+}
+
+/**
+ * Brings the schema to the latest migration. Idempotent: running it again does nothing.
+ * Returns the names of the migrations applied by this call.
+ */
+export async function migrateToLatest(database: Database): Promise<string[]> {
+  const { error, results } = await migrator(database).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new MigrationError(`migration ${failed} failed: ${String(error)}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** Migrations known to this program that have not been applied to the database yet. */
+export async function pendingMigrations(database: Database): Promise<string[]> {
+  const infos = await migrator(database).getMigrations();
+  return infos.filter((m) => !m.executedAt).map((m) => m.name);
+}

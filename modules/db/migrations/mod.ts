@@ -1,0 +1,10 @@
+import type { Migration } from "kysely/migration";
+import * as foundation from "./001_foundation.ts";
+
+/**
+ * Every migration in order. Names are permanent: a migration that has shipped is never renamed or
+ * edited, only followed by a new one.
+ */
+export const migrations: Record<string, Migration> = {
+  "001_foundation": foundation,
+};

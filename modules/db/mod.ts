@@ -1,0 +1,20 @@
+/**
+ * The database: Kysely over node:sqlite (WAL, foreign keys, busy timeout) and migrations.
+ *
+ * @example
+ * ```ts
+ * const database = openDatabase({ kind: "sqlite", path: ":memory:" });
+ * await migrateToLatest(database);
+ * const users = await database.db.selectFrom("users").selectAll().execute();
+ * ```
+ * @module
+ */
+export {
+  knownMigrations,
+  migrateToLatest,
+  MigrationError,
+  openDatabase,
+  pendingMigrations,
+} from "./database.ts";
+export type { Database, DatabaseOptions } from "./database.ts";
+export type { DatabaseSchema, SessionsTable, SettingsTable, UsersTable } from "./schema.ts";

@@ -1,0 +1,45 @@
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { SqliteDialect } from "kysely";
+
+/** Pragmas every connection gets: WAL for concurrent readers, enforced foreign keys, and a busy
+ * timeout so a second writer waits instead of failing with SQLITE_BUSY. */
+const connectionPragmas = [
+  "PRAGMA journal_mode = WAL",
+  "PRAGMA synchronous = NORMAL",
+  "PRAGMA foreign_keys = ON",
+  "PRAGMA busy_timeout = 5000",
+];
+
+/**
+ * Kysely's SqliteDialect expects a better-sqlite3 shaped object; node:sqlite statements take spread
+ * parameters and report columns instead of `reader`. This adapter bridges the two.
+ */
+export function nodeSqliteDialect(path: string): { dialect: SqliteDialect; raw: DatabaseSync } {
+  const raw = new DatabaseSync(path);
+  for (const pragma of connectionPragmas) raw.exec(pragma);
+  const statements = new Map<string, StatementSync>();
+  const prepare = (sql: string) => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = raw.prepare(sql);
+      statements.set(sql, statement);
+    }
+    const s = statement;
+    const args = (p: readonly unknown[]) => p as SQLInputValue[];
+    return {
+      reader: s.columns().length > 0,
+      all: (p: readonly unknown[]) => s.all(...args(p)),
+      run: (p: readonly unknown[]) => s.run(...args(p)),
+      iterate: (p: readonly unknown[]) => s.iterate(...args(p)),
+    };
+  };
+  const database = {
+    close: () => {
+      statements.clear();
+      if (raw.isOpen) raw.close();
+    },
+    prepare,
+  };
+  // deno-lint-ignore no-explicit-any
+  return { dialect: new SqliteDialect({ database: database as any }), raw };
+}

@@ -1,0 +1,52 @@
+/**
+ * The Debian packages the tests talk to, and the command that shows each is installed.
+ * The test command installs missing ones with apt-get when it runs as root.
+ */
+export const systemPackages: { pkg: string; command: string }[] = [
+  { pkg: "dcmtk", command: "storescu" },
+  { pkg: "orthanc", command: "Orthanc" },
+  { pkg: "dicom3tools", command: "dciodvfy" },
+  { pkg: "libxml2-utils", command: "xmllint" },
+  { pkg: "openssl", command: "openssl" },
+  { pkg: "chromium", command: "chromium" },
+];
+
+/** Whether `command` is on the PATH (or in /usr/sbin, where Debian puts Orthanc). */
+export function hasCommand(command: string): boolean {
+  const dirs = (Deno.env.get("PATH") ?? "").split(":").concat(["/usr/sbin", "/sbin"]);
+  return dirs.some((dir) => {
+    try {
+      return Deno.statSync(`${dir}/${command}`).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Installs what is missing; returns the packages still missing afterwards. */
+export async function ensureSystemPackages(log: (line: string) => void): Promise<string[]> {
+  const missing = systemPackages.filter((p) => !hasCommand(p.command)).map((p) => p.pkg);
+  if (missing.length === 0) return [];
+  const isRoot = Deno.uid?.() === 0;
+  const hasApt = hasCommand("apt-get");
+  if (!isRoot || !hasApt) {
+    log(
+      `missing system packages (not root or no apt-get, tests that need them skip): ${
+        missing.join(" ")
+      }`,
+    );
+    return missing;
+  }
+  log(`installing system packages: ${missing.join(" ")}`);
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  const run = async (args: string[]) => {
+    const out = await new Deno.Command("apt-get", { args, env, stdout: "null", stderr: "piped" })
+      .output();
+    if (!out.success) {
+      log(`apt-get ${args[0]} failed: ${new TextDecoder().decode(out.stderr).slice(-500)}`);
+    }
+  };
+  await run(["update", "-qq"]);
+  await run(["install", "-y", "-qq", "--no-install-recommends", ...missing]);
+  return systemPackages.filter((p) => !hasCommand(p.command)).map((p) => p.pkg);
+}

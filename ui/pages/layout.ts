@@ -1,0 +1,64 @@
+import { html } from "htm/preact";
+import type { ComponentChildren, VNode } from "preact";
+import { render } from "preact-render-to-string";
+import type { Lang, Translate } from "../i18n/mod.ts";
+
+/** What every page needs to render its frame. */
+export interface PageContext {
+  lang: Lang;
+  t: Translate;
+  /** The current path, so the language switch returns to the same page. */
+  path: string;
+  /** The signed-in user's name and the session's CSRF token, when signed in. */
+  user?: { username: string; role: string; csrfToken: string };
+}
+
+function header(ctx: PageContext): VNode {
+  const other = ctx.lang === "nl" ? "en" : "nl";
+  return html`
+    <header class="top">
+      <a class="brand" href="/dashboard">${ctx.t("app.name")}</a>
+      <span class="tagline">${ctx.t("app.tagline")}</span>
+      <nav>
+        ${ctx.user && html`<a href="/dashboard">${ctx.t("nav.dashboard")}</a>`}
+        <a href=${`${ctx.path}?lang=${other}`} lang=${other} hreflang=${other}>${ctx.t(
+          "lang.switch",
+        )}</a>
+        ${ctx.user &&
+          html`
+            <form method="post" action="/logout" class="inline">
+              <input type="hidden" name="csrf" value=${ctx.user.csrfToken} />
+              <button type="submit">${ctx.t("nav.logout")}</button>
+            </form>
+          `}
+      </nav>
+    </header>
+  `;
+}
+
+/** Renders a full HTML document around `body`. No inline scripts or styles (CSP). */
+export function renderPage(ctx: PageContext, title: string, body: ComponentChildren): string {
+  const page = html`
+    <html lang=${ctx.lang}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · ${ctx.t("app.name")}</title>
+        <link rel="stylesheet" href="/static/app.css" />
+      </head>
+      <body>
+        ${header(ctx)}
+        <main id="main">
+          <h1>${title}</h1>
+          ${body}
+        </main>
+      </body>
+    </html>
+  `;
+  return "<!doctype html>" + render(page);
+}
+
+/** A message box for form errors, announced to screen readers. */
+export function errorBox(message: string | undefined): VNode | null {
+  return message ? html`<p class="error" role="alert">${message}</p>` : null;
+}
