@@ -62,9 +62,9 @@ export async function initDataDirectory(
     Deno.writeTextFileSync(paths.tlsCert, certPem);
     created.push(paths.tlsCert, paths.tlsKey);
   }
+  for (const path of created) log.info("created", { path });
   const database = openDatabase({ kind: "sqlite", path: paths.database });
   const applied = await migrateToLatest(database);
   if (applied.length > 0) log.info("database migrated", { migrations: applied });
-  for (const path of created) log.info("created", { path });
   return { paths, database, created };
 }

@@ -10,7 +10,9 @@ export { hasCommand };
 export function missing(...commands: string[]): boolean {
   const absent = commands.filter((c) => !hasCommand(c));
   if (absent.length > 0) {
-    console.log(`skipping: ${absent.join(", ")} not installed (run the test command as root to install)`);
+    console.log(
+      `skipping: ${absent.join(", ")} not installed (run the test command as root to install)`,
+    );
   }
   return absent.length > 0;
 }

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { sql } from "kysely";
+import {
+  knownMigrations,
+  migrateToLatest,
+  openDatabase,
+  pendingMigrations,
+} from "../../modules/db/mod.ts";
+import { tempDir } from "../support/appliance.ts";
+
+Deno.test("migrations apply once and are idempotent on a file database", async () => {
+  using dir = tempDir();
+  const path = `${dir.path}/bp.db`;
+  const first = openDatabase({ kind: "sqlite", path });
+  assert.deepEqual(await pendingMigrations(first), knownMigrations());
+  assert.deepEqual(await migrateToLatest(first), knownMigrations());
+  assert.deepEqual(await migrateToLatest(first), []);
+  await first.close();
+
+  const again = openDatabase({ kind: "sqlite", path });
+  assert.deepEqual(await migrateToLatest(again), []);
+  assert.deepEqual(await pendingMigrations(again), []);
+  const tables = (await again.db.introspection.getTables()).map((t) => t.name).sort();
+  for (const table of ["sessions", "settings", "users"]) assert.ok(tables.includes(table), table);
+  await again.close();
+});
+
+Deno.test("connections use WAL, enforce foreign keys and wait when busy", async () => {
+  using dir = tempDir();
+  const database = openDatabase({ kind: "sqlite", path: `${dir.path}/bp.db` });
+  await migrateToLatest(database);
+  const pragma = async (name: string) =>
+    Object.values((await sql.raw(`PRAGMA ${name}`).execute(database.db)).rows[0] as object)[0];
+  assert.equal(await pragma("journal_mode"), "wal");
+  assert.equal(await pragma("foreign_keys"), 1);
+  assert.equal(await pragma("busy_timeout"), 5000);
+  await assert.rejects(
+    database.db.insertInto("sessions").values({
+      id_hash: "x",
+      user_id: "no-such-user",
+      csrf_token: "t",
+      created_at: "now",
+      expires_at: "later",
+    }).execute(),
+    /FOREIGN KEY constraint failed/,
+  );
+  assert.equal(await database.ping(), true);
+  await database.close();
+  assert.equal(await database.ping(), false);
+});
