@@ -17,4 +17,13 @@ export {
   pendingMigrations,
 } from "./database.ts";
 export type { Database, DatabaseOptions } from "./database.ts";
-export type { DatabaseSchema, SessionsTable, SettingsTable, UsersTable } from "./schema.ts";
+export type {
+  DatabaseSchema,
+  InstancesTable,
+  PatientsTable,
+  SeriesTable,
+  SessionsTable,
+  SettingsTable,
+  StudiesTable,
+  UsersTable,
+} from "./schema.ts";

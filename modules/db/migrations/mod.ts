@@ -1,5 +1,6 @@
 import type { Migration } from "kysely/migration";
 import * as foundation from "./001_foundation.ts";
+import * as studies from "./002_studies.ts";
 
 /**
  * Every migration in order. Names are permanent: a migration that has shipped is never renamed or
@@ -7,4 +8,5 @@ import * as foundation from "./001_foundation.ts";
  */
 export const migrations: Record<string, Migration> = {
   "001_foundation": foundation,
+  "002_studies": studies,
 };

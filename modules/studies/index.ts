@@ -1,0 +1,355 @@
+import type { Kysely, Transaction } from "kysely";
+import { BeeldpoortError, type Clock, type Logger, newId, systemClock } from "../core/mod.ts";
+import type { DatabaseSchema } from "../db/mod.ts";
+import type { InstanceHeader } from "../dicom/mod.ts";
+
+/** What to do when an instance arrives whose SOP Instance UID is already indexed with other bytes. */
+export type DuplicatePolicy = "ignore" | "replace";
+
+/** A stored object to index: its header, where its bytes are, and how it arrived. */
+export interface InstanceRecord {
+  header: InstanceHeader;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  callingAe: string;
+  size: number;
+  sha256: string;
+  spoolId: string;
+  source: "dicom" | "mail";
+}
+
+/**
+ * How indexing went. `obsoleteSpoolId` names a spool object nobody references any more (the new
+ * copy of an ignored duplicate, or the old copy of a replaced one); the caller deletes it.
+ */
+export interface IndexOutcome {
+  outcome: "indexed" | "duplicate-identical" | "duplicate-ignored" | "duplicate-replaced";
+  studyInstanceUid: string;
+  obsoleteSpoolId?: string;
+}
+
+/** The header lacks the UIDs needed to place the instance in a study. */
+export class UnindexableInstance extends BeeldpoortError {
+  readonly code = "STUDY_INSTANCE_UNINDEXABLE";
+}
+
+/** A study as lists show it. Names only where a person needs them. */
+export interface StudySummary {
+  studyInstanceUid: string;
+  patientId: string;
+  issuerOfPatientId: string;
+  patientName: string | null;
+  studyDate: string | null;
+  description: string | null;
+  accessionNumber: string | null;
+  modalities: string[];
+  callingAe: string;
+  source: string;
+  state: string;
+  instances: number;
+  bytes: number;
+  firstReceivedAt: string;
+  lastReceivedAt: string;
+}
+
+/** One instance of a study, with where its bytes are. */
+export interface StudyInstance {
+  sopInstanceUid: string;
+  sopClassUid: string;
+  seriesInstanceUid: string;
+  instanceNumber: number | null;
+  transferSyntaxUid: string;
+  size: number;
+  sha256: string;
+  spoolId: string;
+}
+
+/** What the study index needs. */
+export interface StudyIndexOptions {
+  db: Kysely<DatabaseSchema>;
+  duplicatePolicy: DuplicatePolicy;
+  log: Logger;
+  clock?: Clock;
+}
+
+async function upsertPatient(tx: Transaction<DatabaseSchema>, h: InstanceHeader): Promise<string> {
+  const patientId = h.patientId ?? "";
+  const issuer = h.issuerOfPatientId ?? "";
+  const existing = await tx.selectFrom("patients").select("id")
+    .where("patient_id", "=", patientId).where("issuer", "=", issuer).executeTakeFirst();
+  if (existing) {
+    if (h.bsn) {
+      await tx.updateTable("patients").set({ bsn: h.bsn }).where("id", "=", existing.id).execute();
+    }
+    return existing.id;
+  }
+  const id = newId();
+  await tx.insertInto("patients").values({
+    id,
+    patient_id: patientId,
+    issuer,
+    bsn: h.bsn ?? null,
+    name: h.patientName ?? null,
+    birth_date: h.patientBirthDate ?? null,
+    sex: h.patientSex ?? null,
+  }).execute();
+  return id;
+}
+
+async function upsertStudy(
+  tx: Transaction<DatabaseSchema>,
+  record: InstanceRecord,
+  studyUid: string,
+  now: string,
+): Promise<string> {
+  const h = record.header;
+  const existing = await tx.selectFrom("studies").select("id")
+    .where("study_instance_uid", "=", studyUid).executeTakeFirst();
+  if (existing) return existing.id;
+  const id = newId();
+  await tx.insertInto("studies").values({
+    id,
+    study_instance_uid: studyUid,
+    patient_ref: await upsertPatient(tx, h),
+    study_date: h.studyDate ?? null,
+    study_time: h.studyTime ?? null,
+    description: h.studyDescription ?? null,
+    accession_number: h.accessionNumber ?? null,
+    referring_physician: h.referringPhysicianName ?? null,
+    calling_ae: record.callingAe,
+    source: record.source,
+    state: "receiving",
+    expected_instances: h.numberOfStudyRelatedInstances ?? null,
+    first_received_at: now,
+    last_received_at: now,
+  }).execute();
+  return id;
+}
+
+async function upsertSeries(
+  tx: Transaction<DatabaseSchema>,
+  h: InstanceHeader,
+  seriesUid: string,
+  studyRef: string,
+): Promise<string> {
+  const existing = await tx.selectFrom("series").select("id")
+    .where("series_instance_uid", "=", seriesUid).executeTakeFirst();
+  if (existing) return existing.id;
+  const id = newId();
+  await tx.insertInto("series").values({
+    id,
+    series_instance_uid: seriesUid,
+    study_ref: studyRef,
+    modality: h.modality ?? null,
+    series_number: h.seriesNumber ?? null,
+    description: h.seriesDescription ?? null,
+  }).execute();
+  return id;
+}
+
+/**
+ * The index of patients, studies, series and instances.
+ *
+ * @example
+ * ```ts
+ * const index = createStudyIndex({ db: database.db, duplicatePolicy: "ignore", log });
+ * await index.recordInstance({ header, sopInstanceUid, ... });
+ * const studies = await index.listStudies();
+ * ```
+ */
+export function createStudyIndex(options: StudyIndexOptions) {
+  const { db } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.log.child({ module: "studies" });
+
+  async function recordInstance(record: InstanceRecord): Promise<IndexOutcome> {
+    const studyUid = record.header.studyInstanceUid;
+    const seriesUid = record.header.seriesInstanceUid;
+    if (!studyUid || !seriesUid) {
+      throw new UnindexableInstance(
+        `instance ${record.sopInstanceUid} has no ${studyUid ? "Series" : "Study"} Instance UID`,
+      );
+    }
+    const now = clock.now().toISOString();
+    const result = await db.transaction().execute(async (tx): Promise<IndexOutcome> => {
+      const existing = await tx.selectFrom("instances").select([
+        "id",
+        "sha256",
+        "spool_id",
+        "size",
+        "study_ref",
+      ])
+        .where("sop_instance_uid", "=", record.sopInstanceUid).executeTakeFirst();
+      if (existing) {
+        if (existing.sha256 === record.sha256) {
+          return {
+            outcome: "duplicate-identical",
+            studyInstanceUid: studyUid,
+            obsoleteSpoolId: record.spoolId,
+          };
+        }
+        if (options.duplicatePolicy === "ignore") {
+          return {
+            outcome: "duplicate-ignored",
+            studyInstanceUid: studyUid,
+            obsoleteSpoolId: record.spoolId,
+          };
+        }
+        await tx.updateTable("instances").set({
+          spool_id: record.spoolId,
+          sha256: record.sha256,
+          size: record.size,
+          transfer_syntax_uid: record.transferSyntaxUid,
+          calling_ae: record.callingAe,
+          received_at: now,
+        }).where("id", "=", existing.id).execute();
+        await tx.updateTable("studies").set((eb) => ({
+          total_bytes: eb("total_bytes", "+", record.size - existing.size),
+          last_received_at: now,
+        })).where("id", "=", existing.study_ref).execute();
+        return {
+          outcome: "duplicate-replaced",
+          studyInstanceUid: studyUid,
+          obsoleteSpoolId: existing.spool_id,
+        };
+      }
+      const studyRef = await upsertStudy(tx, record, studyUid, now);
+      const seriesRef = await upsertSeries(tx, record.header, seriesUid, studyRef);
+      await tx.insertInto("instances").values({
+        id: newId(),
+        sop_instance_uid: record.sopInstanceUid,
+        sop_class_uid: record.sopClassUid,
+        series_ref: seriesRef,
+        study_ref: studyRef,
+        instance_number: record.header.instanceNumber ?? null,
+        transfer_syntax_uid: record.transferSyntaxUid,
+        size: record.size,
+        sha256: record.sha256,
+        spool_id: record.spoolId,
+        calling_ae: record.callingAe,
+        received_at: now,
+      }).execute();
+      await tx.updateTable("studies").set((eb) => ({
+        instance_count: eb("instance_count", "+", 1),
+        total_bytes: eb("total_bytes", "+", record.size),
+        last_received_at: now,
+      })).where("id", "=", studyRef).execute();
+      return { outcome: "indexed", studyInstanceUid: studyUid };
+    });
+    if (result.outcome !== "indexed") {
+      log.info("duplicate instance", {
+        outcome: result.outcome,
+        sopInstanceUid: record.sopInstanceUid,
+        callingAe: record.callingAe,
+      });
+    }
+    return result;
+  }
+
+  function summaryQuery() {
+    return db.selectFrom("studies")
+      .innerJoin("patients", "patients.id", "studies.patient_ref")
+      .select([
+        "studies.id",
+        "studies.study_instance_uid",
+        "studies.study_date",
+        "studies.description",
+        "studies.accession_number",
+        "studies.calling_ae",
+        "studies.source",
+        "studies.state",
+        "studies.instance_count",
+        "studies.total_bytes",
+        "studies.first_received_at",
+        "studies.last_received_at",
+        "patients.patient_id",
+        "patients.issuer",
+        "patients.name",
+      ])
+      .select((eb) =>
+        eb.selectFrom("series").select((s) =>
+          s.fn<string>("group_concat", [s.fn("distinct", ["modality"])]).as("m")
+        )
+          .whereRef("series.study_ref", "=", "studies.id").as("modalities")
+      );
+  }
+
+  type SummaryRow = Awaited<ReturnType<ReturnType<typeof summaryQuery>["executeTakeFirstOrThrow"]>>;
+  const toSummary = (r: SummaryRow): StudySummary => ({
+    studyInstanceUid: r.study_instance_uid,
+    patientId: r.patient_id,
+    issuerOfPatientId: r.issuer,
+    patientName: r.name,
+    studyDate: r.study_date,
+    description: r.description,
+    accessionNumber: r.accession_number,
+    modalities: r.modalities ? String(r.modalities).split(",").filter(Boolean).sort() : [],
+    callingAe: r.calling_ae,
+    source: r.source,
+    state: r.state,
+    instances: r.instance_count,
+    bytes: r.total_bytes,
+    firstReceivedAt: r.first_received_at,
+    lastReceivedAt: r.last_received_at,
+  });
+
+  return {
+    recordInstance,
+
+    /** Studies, most recently received first. */
+    async listStudies(query: { limit?: number; offset?: number } = {}): Promise<StudySummary[]> {
+      const rows = await summaryQuery().orderBy("studies.last_received_at", "desc")
+        .limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();
+      return rows.map(toSummary);
+    },
+
+    /** One study's summary, or null. */
+    async getStudy(studyInstanceUid: string): Promise<StudySummary | null> {
+      const row = await summaryQuery().where("studies.study_instance_uid", "=", studyInstanceUid)
+        .executeTakeFirst();
+      return row ? toSummary(row) : null;
+    },
+
+    /** The instances of a study in series and instance order. */
+    async studyInstances(studyInstanceUid: string): Promise<StudyInstance[]> {
+      const rows = await db.selectFrom("instances")
+        .innerJoin("studies", "studies.id", "instances.study_ref")
+        .innerJoin("series", "series.id", "instances.series_ref")
+        .select([
+          "instances.sop_instance_uid",
+          "instances.sop_class_uid",
+          "series.series_instance_uid",
+          "instances.instance_number",
+          "instances.transfer_syntax_uid",
+          "instances.size",
+          "instances.sha256",
+          "instances.spool_id",
+        ])
+        .where("studies.study_instance_uid", "=", studyInstanceUid)
+        .orderBy("series.series_number").orderBy("series.series_instance_uid")
+        .orderBy("instances.instance_number").orderBy("instances.sop_instance_uid")
+        .execute();
+      return rows.map((r) => ({
+        sopInstanceUid: r.sop_instance_uid,
+        sopClassUid: r.sop_class_uid,
+        seriesInstanceUid: r.series_instance_uid,
+        instanceNumber: r.instance_number,
+        transferSyntaxUid: r.transfer_syntax_uid,
+        size: r.size,
+        sha256: r.sha256,
+        spoolId: r.spool_id,
+      }));
+    },
+
+    /** Number of studies per state, for the dashboard. */
+    async stateCounts(): Promise<Record<string, number>> {
+      const rows = await db.selectFrom("studies").select(["state"])
+        .select((eb) => eb.fn.countAll<number>().as("n")).groupBy("state").execute();
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+    },
+  };
+}
+
+/** The study index's interface. */
+export type StudyIndex = ReturnType<typeof createStudyIndex>;

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { createLogger } from "../../modules/core/mod.ts";
+import { migrateToLatest, openDatabase } from "../../modules/db/mod.ts";
+import {
+  createStudyIndex,
+  type InstanceRecord,
+  UnindexableInstance,
+} from "../../modules/studies/mod.ts";
+
+const log = createLogger({ level: "error" });
+
+function record(n: number, overrides: Partial<InstanceRecord> = {}): InstanceRecord {
+  return {
+    header: {
+      studyInstanceUid: "2.25.100",
+      seriesInstanceUid: n % 2 ? "2.25.201" : "2.25.202",
+      patientId: "PAT-1",
+      issuerOfPatientId: "ZH",
+      modality: n % 2 ? "CT" : "PR",
+      instanceNumber: n,
+      seriesNumber: n % 2 ? 1 : 2,
+      numberOfStudyRelatedInstances: 4,
+    },
+    sopInstanceUid: `2.25.300.${n}`,
+    sopClassUid: "1.2.840.10008.5.1.4.1.1.2",
+    transferSyntaxUid: "1.2.840.10008.1.2.1",
+    callingAe: "CT1",
+    size: 1000 + n,
+    sha256: `hash-${n}`,
+    spoolId: `spool-${n}`,
+    source: "dicom",
+    ...overrides,
+  };
+}
+
+async function index(duplicatePolicy: "ignore" | "replace") {
+  const database = openDatabase({ kind: "sqlite", path: ":memory:" });
+  await migrateToLatest(database);
+  return { database, index: createStudyIndex({ db: database.db, duplicatePolicy, log }) };
+}
+
+Deno.test("instances are indexed into one study with exact counts, bytes and modalities", async () => {
+  const { database, index: studies } = await index("ignore");
+  for (let n = 1; n <= 4; n++) {
+    assert.equal((await studies.recordInstance(record(n))).outcome, "indexed");
+  }
+  const [study] = await studies.listStudies();
+  assert.equal(study.studyInstanceUid, "2.25.100");
+  assert.equal(study.patientId, "PAT-1");
+  assert.equal(study.instances, 4);
+  assert.equal(study.bytes, 1001 + 1002 + 1003 + 1004);
+  assert.deepEqual(study.modalities, ["CT", "PR"]);
+  assert.equal(study.state, "receiving");
+  const instances = await studies.studyInstances("2.25.100");
+  assert.deepEqual(instances.map((i) => i.instanceNumber), [1, 3, 2, 4]);
+  assert.deepEqual(await studies.stateCounts(), { receiving: 1 });
+  await database.close();
+});
+
+Deno.test("a second copy of a SOP instance never makes a second row; policy decides which copy stays", async () => {
+  for (const policy of ["ignore", "replace"] as const) {
+    const { database, index: studies } = await index(policy);
+    await studies.recordInstance(record(1));
+    const same = await studies.recordInstance(record(1, { spoolId: "spool-again" }));
+    assert.deepEqual(same, {
+      outcome: "duplicate-identical",
+      studyInstanceUid: "2.25.100",
+      obsoleteSpoolId: "spool-again",
+    });
+    const changed = await studies.recordInstance(
+      record(1, { spoolId: "spool-new", sha256: "other", size: 5000 }),
+    );
+    const [row] = await studies.studyInstances("2.25.100");
+    const [study] = await studies.listStudies();
+    assert.equal(study.instances, 1);
+    if (policy === "ignore") {
+      assert.equal(changed.outcome, "duplicate-ignored");
+      assert.equal(changed.obsoleteSpoolId, "spool-new");
+      assert.equal(row.spoolId, "spool-1");
+      assert.equal(study.bytes, 1001);
+    } else {
+      assert.equal(changed.outcome, "duplicate-replaced");
+      assert.equal(changed.obsoleteSpoolId, "spool-1");
+      assert.equal(row.spoolId, "spool-new");
+      assert.equal(study.bytes, 5000);
+    }
+    await database.close();
+  }
+});
+
+Deno.test("an instance without study or series UID is refused by name", async () => {
+  const { database, index: studies } = await index("ignore");
+  await assert.rejects(
+    studies.recordInstance(record(1, { header: { seriesInstanceUid: "2.25.1" } })),
+    UnindexableInstance,
+  );
+  assert.deepEqual(await studies.listStudies(), []);
+  await database.close();
+});
