@@ -1,0 +1,88 @@
+/** Small helpers for running peer programs (dcmtk, Orthanc, our own appliance) in tests and benchmarks. */
+
+/** A child process started by a test or benchmark. */
+export interface PeerProcess {
+  pid: number;
+  /** Peak resident memory so far in bytes (VmHWM from /proc), or null once it has exited. */
+  peakRss(): number | null;
+  /** Output collected so far. */
+  output(): string;
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** Reads VmHWM (peak RSS) of a live process, in bytes. */
+export function peakRssOf(pid: number): number | null {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = status.match(/^VmHWM:\s+(\d+) kB/m)?.[1];
+    return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts a program with stdout and stderr collected. */
+export function startPeer(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): PeerProcess {
+  const child = new Deno.Command(command, {
+    args,
+    env: options.env,
+    cwd: options.cwd,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  let text = "";
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  return {
+    pid: child.pid,
+    peakRss: () => peakRssOf(child.pid),
+    output: () => text,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch {
+        // already exited
+      }
+      const status = await child.status;
+      await pumps;
+      return status;
+    },
+  };
+}
+
+/** Waits until `probe` resolves true, or throws after `timeoutMs` with `what` in the message. */
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (await probe()) return;
+    } catch {
+      // not ready yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Whether something accepts TCP connections on host:port. */
+export async function isListening(port: number, hostname = "127.0.0.1"): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname, port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
