@@ -91,3 +91,65 @@ export async function dcmtk(
 export function logLines(logs: string[], msg: string): Record<string, unknown>[] {
   return logs.map((l) => JSON.parse(l)).filter((l) => l.msg === msg);
 }
+
+/** A raw TCP peer that speaks PDUs by hand, for tests of broken and hostile peers. */
+export interface RawPeer {
+  conn: Deno.TcpConn;
+  send(bytes: Uint8Array): Promise<void>;
+  /** The next PDU as [type, body], or null when the server closed the connection. */
+  read(timeoutMs?: number): Promise<[number, Uint8Array] | null>;
+  close(): void;
+}
+
+/** Opens a raw connection to `port` on 127.0.0.1. */
+export async function rawPeer(port: number): Promise<RawPeer> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  let buffered = new Uint8Array(0);
+  let closed = false;
+  const fill = async (n: number, deadline: number): Promise<boolean> => {
+    while (buffered.length < n) {
+      const chunk = new Uint8Array(65536);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const got = await Promise.race([
+        conn.read(chunk).catch(() => null),
+        new Promise<"timeout">((
+          r,
+        ) => (timer = setTimeout(() => r("timeout"), deadline - Date.now()))),
+      ]);
+      clearTimeout(timer);
+      if (got === "timeout") throw new Error("raw peer: timed out waiting for the server");
+      if (got === null) return false;
+      const next = new Uint8Array(buffered.length + got);
+      next.set(buffered);
+      next.set(chunk.subarray(0, got), buffered.length);
+      buffered = next;
+    }
+    return true;
+  };
+  return {
+    conn,
+    send: async (bytes) => {
+      let at = 0;
+      while (at < bytes.length) at += await conn.write(bytes.subarray(at));
+    },
+    read: async (timeoutMs = 5000) => {
+      const deadline = Date.now() + timeoutMs;
+      if (!(await fill(6, deadline))) return null;
+      const length = new DataView(buffered.buffer).getUint32(2);
+      if (!(await fill(6 + length, deadline))) return null;
+      const pdu: [number, Uint8Array] = [buffered[0], buffered.slice(6, 6 + length)];
+      buffered = buffered.slice(6 + length);
+      return pdu;
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
