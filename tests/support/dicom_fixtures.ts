@@ -95,24 +95,30 @@ function metaHeader(sopClass: string, sopUid: string, ts: string): Uint8Array[] 
   return [preamble, ...encodeElements([[0x0002, 0x0000, "UL", length]], true), ...body];
 }
 
-/** The bytes of a synthetic CT instance as a Part-10 file. */
-export function syntheticCt(options: SyntheticCtOptions): Uint8Array {
+/** Rows `from`..`to` of the pixel data: a disc phantom, compressible like real CT, per slice. */
+function pixelRows(rows: number, cols: number, instance: number, from: number, to: number) {
+  const pixels = new Uint16Array((to - from) * cols);
+  const r2 = (Math.min(rows, cols) * 0.4) ** 2;
+  for (let y = from; y < to; y++) {
+    for (let x = 0; x < cols; x++) {
+      const dx = x - cols / 2;
+      const dy = y - rows / 2;
+      pixels[(y - from) * cols + x] = dx * dx + dy * dy < r2
+        ? 1000 + ((x + y + instance * 3) & 0x1ff)
+        : 0;
+    }
+  }
+  return new Uint8Array(pixels.buffer);
+}
+
+/** Everything of the file before the pixel data value (meta, elements, pixel data header). */
+function ctHeader(options: SyntheticCtOptions): Uint8Array {
   const rows = options.rows ?? 512;
   const cols = options.cols ?? 512;
   const instance = options.instanceNumber ?? 1;
   const explicit = (options.transferSyntax ?? "explicit") === "explicit";
   const ts = explicit ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2";
-  // A disc phantom with a gentle gradient: compressible like real CT, different per slice.
-  const pixels = new Uint16Array(rows * cols);
-  const r2 = (Math.min(rows, cols) * 0.4) ** 2;
-  for (let y = 0; y < rows; y++) {
-    for (let x = 0; x < cols; x++) {
-      const dx = x - cols / 2;
-      const dy = y - rows / 2;
-      pixels[y * cols + x] = dx * dx + dy * dy < r2 ? 1000 + ((x + y + instance * 3) & 0x1ff) : 0;
-    }
-  }
-  const pixelBytes = new Uint8Array(pixels.buffer);
+  const pixelLength = rows * cols * 2;
   const elements: Element[] = [
     [0x0008, 0x0005, "CS", "ISO_IR 100"],
     [0x0008, 0x0008, "CS", "ORIGINAL\\PRIMARY\\AXIAL"],
@@ -165,13 +171,12 @@ export function syntheticCt(options: SyntheticCtOptions): Uint8Array {
   pv.setUint16(2, 0x0010, true);
   if (explicit) {
     pixelHeader.set(encoder.encode("OW"), 4);
-    pv.setUint32(8, pixelBytes.length, true);
-  } else pv.setUint32(4, pixelBytes.length, true);
+    pv.setUint32(8, pixelLength, true);
+  } else pv.setUint32(4, pixelLength, true);
   const parts = [
     ...metaHeader(ctImageStorage, options.sopUid, ts),
     ...encodeElements(elements, explicit),
     pixelHeader,
-    pixelBytes,
   ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -179,6 +184,18 @@ export function syntheticCt(options: SyntheticCtOptions): Uint8Array {
     out.set(p, at);
     at += p.length;
   }
+  return out;
+}
+
+/** The bytes of a synthetic CT instance as a Part-10 file. */
+export function syntheticCt(options: SyntheticCtOptions): Uint8Array {
+  const header = ctHeader(options);
+  const rows = options.rows ?? 512;
+  const cols = options.cols ?? 512;
+  const pixels = pixelRows(rows, cols, options.instanceNumber ?? 1, 0, rows);
+  const out = new Uint8Array(header.length + pixels.length);
+  out.set(header);
+  out.set(pixels, header.length);
   return out;
 }
 
@@ -191,7 +208,18 @@ export function syntheticCt(options: SyntheticCtOptions): Uint8Array {
  * ```
  */
 export function writeSyntheticCt(path: string, options: SyntheticCtOptions): void {
-  Deno.writeFileSync(path, syntheticCt(options));
+  const rows = options.rows ?? 512;
+  const cols = options.cols ?? 512;
+  using file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  const writeAll = (bytes: Uint8Array) => {
+    for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+  };
+  writeAll(ctHeader(options));
+  // In bands, so a 1 GB instance for the memory benchmark never sits in memory whole.
+  const band = Math.max(1, Math.floor((8 << 20) / (cols * 2)));
+  for (let y = 0; y < rows; y += band) {
+    writeAll(pixelRows(rows, cols, options.instanceNumber ?? 1, y, Math.min(rows, y + band)));
+  }
 }
 
 /** What `writeSyntheticStudy` wrote. */
