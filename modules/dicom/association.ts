@@ -250,7 +250,8 @@ export class Association {
     last: boolean,
   ): Promise<void> {
     const limit = this.peerMaxPdu > 0 ? Math.min(this.peerMaxPdu, 1 << 20) : 1 << 20;
-    const max = limit - 6;
+    // Even fragments: dcmtk rejects odd PDV lengths.
+    const max = (limit - 6) & ~1;
     let held: Uint8Array | null = null;
     for await (const chunk of chunks) {
       for (let at = 0; at < chunk.length; at += max) {

@@ -165,20 +165,29 @@ export async function cEcho(options: CEchoOptions): Promise<number> {
   }
 }
 
-/** Reads a file from `offset`, in chunks, padding an odd total to even (PS3.5 7.1: PDVs even). */
+/**
+ * Reads a file from `offset` in even-length chunks (dcmtk refuses odd PDV lengths), padding an odd
+ * total with one NUL byte: a deflated dataset may end on an odd byte (PS3.5 A.5, PS3.8 9.3.5.1).
+ */
 async function* fileBytes(path: string, offset: number): AsyncGenerator<Uint8Array> {
   using file = await Deno.open(path, { read: true });
   await file.seek(offset, Deno.SeekMode.Start);
-  let total = 0;
+  let carry: number | null = null;
   for (;;) {
-    const buffer = new Uint8Array(256 * 1024);
-    const got = await file.read(buffer);
+    const buffer = new Uint8Array(256 * 1024 + 1);
+    let start = 1;
+    if (carry !== null) {
+      buffer[0] = carry;
+      start = 0;
+    }
+    const got = await file.read(buffer.subarray(1));
     if (got === null) break;
-    total += got;
-    yield buffer.subarray(0, got);
+    let end = 1 + got;
+    carry = null;
+    if ((end - start) % 2 === 1) carry = buffer[--end];
+    if (end > start) yield buffer.subarray(start, end);
   }
-  // A deflated dataset may end on an odd byte; dcmtk refuses odd PDV lengths.
-  if (total % 2 === 1) yield new Uint8Array(1);
+  if (carry !== null) yield Uint8Array.of(carry, 0);
 }
 
 async function readHead(path: string) {
