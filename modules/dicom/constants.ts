@@ -3,7 +3,14 @@
 /** PS3.7 Annex A.2.1: the one DICOM application context name. */
 export const applicationContextUid = "1.2.840.10008.3.1.1.1";
 
-/** PS3.4 Annex A: the Verification SOP Class (C-ECHO). */
+/**
+ * PS3.4 Annex A: the Verification SOP Class (C-ECHO).
+ *
+ * @example
+ * ```ts
+ * proposal.abstractSyntax === verificationSopClassUid;
+ * ```
+ */
 export const verificationSopClassUid = "1.2.840.10008.1.1";
 
 /**
@@ -15,7 +22,14 @@ export const defaultImplementationClassUid = "2.25.10424845409171168249083527441
 /** PS3.7 D.3.3.2: at most 16 characters. */
 export const defaultImplementationVersionName = "BEELDPOORT_010";
 
-/** Transfer syntaxes (PS3.5 Section 10, PS3.6 Annex A). */
+/**
+ * Transfer syntaxes (PS3.5 Section 10, PS3.6 Annex A).
+ *
+ * @example
+ * ```ts
+ * if (ts === TransferSyntax.implicitLittle) console.log("ILE");
+ * ```
+ */
 export const TransferSyntax = {
   implicitLittle: "1.2.840.10008.1.2",
   explicitLittle: "1.2.840.10008.1.2.1",
@@ -31,6 +45,11 @@ export const TransferSyntax = {
 /**
  * Every transfer syntax we store as received. We never decode pixel data, so a compressed syntax
  * costs us nothing and keeps the sender's bytes (and any digital signature) intact (PS3.15 A.3).
+ *
+ * @example
+ * ```ts
+ * storableTransferSyntaxes.has("1.2.840.10008.1.2.4.90"); // true
+ * ```
  */
 export const storableTransferSyntaxes: ReadonlySet<string> = new Set([
   "1.2.840.10008.1.2", // Implicit VR Little Endian
@@ -84,7 +103,14 @@ const otherStorageClasses: ReadonlySet<string> = new Set([
   "1.2.840.10008.5.1.4.45.1", // Implant Template Group Storage
 ]);
 
-/** Whether we accept `uid` as a storage abstract syntax: any SOP class a modality may send. */
+/**
+ * Whether we accept `uid` as a storage abstract syntax: any SOP class a modality may send.
+ *
+ * @example
+ * ```ts
+ * isStorageSopClass("1.2.840.10008.5.1.4.1.1.2"); // CT Image Storage: true
+ * ```
+ */
 export function isStorageSopClass(uid: string): boolean {
   return uid.startsWith(storageRoot) || otherStorageClasses.has(uid);
 }
@@ -171,7 +197,14 @@ export const CommandField = {
 /** PS3.7 E.1: Command Data Set Type value meaning "no data set". */
 export const noDataSet = 0x0101;
 
-/** PS3.7 Annex C and PS3.4 B.2.3: DIMSE status codes we send. */
+/**
+ * PS3.7 Annex C and PS3.4 B.2.3: DIMSE status codes we send.
+ *
+ * @example
+ * ```ts
+ * return { status: Status.outOfResources, comment: "spool full" };
+ * ```
+ */
 export const Status = {
   success: 0x0000,
   outOfResources: 0xa700,

@@ -56,6 +56,11 @@ function text(value: string, pad: "\0" | " "): Uint8Array {
 /**
  * The 128-byte preamble, "DICM" and group 0002 (with a correct (0002,0000) group length) for an
  * instance whose dataset bytes will follow as received.
+ *
+ * @example
+ * ```ts
+ * const meta = buildPart10Header({ sopClassUid, sopInstanceUid, transferSyntaxUid, sourceAe: "CT1" });
+ * ```
  */
 export function buildPart10Header(options: Part10MetaOptions): Uint8Array {
   const elements = [
@@ -101,6 +106,11 @@ export interface Part10Header {
 /**
  * Reads the meta header at the start of a Part-10 file. `bytes` must hold at least the whole meta
  * header (the first 64 KiB of a file always do in practice).
+ *
+ * @example
+ * ```ts
+ * const { datasetOffset, transferSyntaxUid } = readPart10Header(firstBytes);
+ * ```
  */
 export function readPart10Header(bytes: Uint8Array): Part10Header {
   if (bytes.length < 132 || latin1.decode(bytes.subarray(128, 132)) !== "DICM") {
