@@ -1,11 +1,47 @@
 /**
- * DICOM: header reading for the index (more: upper layer, DIMSE, SCP and SCU).
+ * DICOM: header reading for the index, and networking of our own: the PS3.8 upper layer and DIMSE on `Deno.listen`/`Deno.connect`,
+ * a C-ECHO and C-STORE SCP that streams each dataset, bytes unchanged, to a store handler, and a
+ * small SCU. Part-10 meta headers are built here; datasets are never re-encoded.
  *
  * @example
  * ```ts
- * const header = readInstanceHeader(part10Prefix);
+ * import { createDicomServer } from "../dicom/mod.ts";
+ * const server = createDicomServer({
+ *   host: "0.0.0.0", port: 11112, aeTitle: "BEELDPOORT", allowedSenders: ["*"], log,
+ *   store: async ({ meta, dataset }) => {
+ *     await spool.put(meta, dataset);
+ *     return { status: 0x0000 };
+ *   },
+ * });
  * ```
  * @module
  */
+export { createDicomServer } from "./scp.ts";
+export type {
+  DicomServer,
+  DicomServerOptions,
+  StoreHandler,
+  StoreRequest,
+  StoreResult,
+} from "./scp.ts";
+export { cEcho, cStore } from "./scu.ts";
+export type { CEchoOptions, CStoreOptions, CStoreResult, ScuOptions } from "./scu.ts";
+export { buildPart10Header, readPart10Header } from "./part10.ts";
+export type { Part10Header, Part10MetaOptions } from "./part10.ts";
+export {
+  isStorageSopClass,
+  Status,
+  storableTransferSyntaxes,
+  TransferSyntax,
+  verificationSopClassUid,
+} from "./constants.ts";
+export {
+  AssociationAborted,
+  AssociationRejected,
+  DicomProtocolError,
+  DicomTimeout,
+  NoPresentationContext,
+  Part10FormatError,
+} from "./errors.ts";
 export { isValidBsn, readInstanceHeader } from "./header.ts";
 export type { InstanceHeader } from "./header.ts";

@@ -1,0 +1,148 @@
+/** Our SCU against dcmtk storescp and against our own SCP: echo, rejection, byte-identical stores. */
+import assert from "node:assert/strict";
+import { missing } from "../support/peers.ts";
+import { tempDir } from "../support/appliance.ts";
+import { newUid, writeSyntheticCt } from "../support/dicom_fixtures.ts";
+import { datasetBytes, dcmtk, startTestScp } from "../support/dicom_harness.ts";
+import { AssociationRejected, cEcho, cStore, readPart10Header } from "../../modules/dicom/mod.ts";
+
+const ignore = missing("storescp", "dcmcrle", "dcmcjpeg", "dcmconv");
+
+async function mixedFiles(dir: string): Promise<string[]> {
+  const studyUid = newUid();
+  const make = (name: string, ts: "explicit" | "implicit" = "explicit") => {
+    const path = `${dir}/${name}.dcm`;
+    writeSyntheticCt(path, {
+      studyUid,
+      seriesUid: studyUid + ".2",
+      sopUid: newUid(),
+      rows: 128,
+      cols: 128,
+      transferSyntax: ts,
+    });
+    return path;
+  };
+  const files = [make("explicit"), make("implicit", "implicit")];
+  for (
+    const [name, tool, args] of [["rle", "dcmcrle", []], ["jpeg", "dcmcjpeg", []], [
+      "deflated",
+      "dcmconv",
+      ["+td"],
+    ]] as const
+  ) {
+    const source = make(`${name}-source`);
+    const out = `${dir}/${name}.dcm`;
+    const r = await dcmtk(tool, [...args, source, out]);
+    assert.equal(r.code, 0, r.output);
+    Deno.removeSync(source);
+    files.push(out);
+  }
+  return files;
+}
+
+Deno.test({
+  name:
+    "SCU: C-ECHO and C-STORE to dcmtk storescp keep every dataset byte in its own transfer syntax",
+  ignore,
+  fn: async () => {
+    using dir = tempDir();
+    Deno.mkdirSync(`${dir.path}/in`);
+    Deno.mkdirSync(`${dir.path}/out`);
+    const files = await mixedFiles(`${dir.path}/in`);
+    const storescp = new Deno.Command("storescp", {
+      args: ["-aet", "PACS", "+xa", "+B", "-od", `${dir.path}/out`, "-fe", ".dcm", "12120"],
+      env: { TCP_NODELAY: "1" },
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const options = { host: "127.0.0.1", port: 12120, callingAe: "BEELDPOORT", calledAe: "PACS" };
+      let status = -1;
+      for (let i = 0; i < 50 && status !== 0; i++) {
+        status = await cEcho(options).catch(() => -1);
+        if (status !== 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 0);
+      const results = await cStore({ ...options, files });
+      assert.deepEqual(results.map((r) => r.status), files.map(() => 0));
+      const received = new Map<string, string>();
+      for (const entry of Deno.readDirSync(`${dir.path}/out`)) {
+        const path = `${dir.path}/out/${entry.name}`;
+        received.set(readPart10Header(Deno.readFileSync(path)).sopInstanceUid, path);
+      }
+      for (const file of files) {
+        const sent = readPart10Header(Deno.readFileSync(file));
+        const got = received.get(sent.sopInstanceUid)!;
+        assert.equal(
+          readPart10Header(Deno.readFileSync(got)).transferSyntaxUid,
+          sent.transferSyntaxUid,
+          file,
+        );
+        const expected = datasetBytes(file);
+        // An odd deflated stream goes out padded with one NUL (PDVs are even, PS3.8 9.3.5.1).
+        const want = expected.length % 2 === 1 ? Uint8Array.of(...expected, 0) : expected;
+        assert.deepEqual(datasetBytes(got), want, file);
+      }
+    } finally {
+      storescp.kill("SIGTERM");
+      await storescp.status;
+    }
+  },
+});
+
+Deno.test({
+  name: "SCU: our SCP's rejection surfaces as AssociationRejected with the reason in words",
+  ignore,
+  fn: async () => {
+    using dir = tempDir();
+    const scp = startTestScp(12121, dir.path, { allowedSenders: ["CT1"] });
+    try {
+      await assert.rejects(
+        cEcho({ host: "127.0.0.1", port: 12121, callingAe: "CT1", calledAe: "NOTUS" }),
+        (e: AssociationRejected) =>
+          e instanceof AssociationRejected && e.reasonText === "called AE title not recognized" &&
+          e.result === 1,
+      );
+      await assert.rejects(
+        cEcho({ host: "127.0.0.1", port: 12121, callingAe: "CT2", calledAe: "BEELDPOORT" }),
+        /calling AE title not recognized/,
+      );
+      assert.equal(
+        await cEcho({ host: "127.0.0.1", port: 12121, callingAe: "CT1", calledAe: "BEELDPOORT" }),
+        0,
+      );
+    } finally {
+      await scp.server.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "SCU to our SCP: mixed syntaxes in one association arrive byte-identical",
+  ignore,
+  fn: async () => {
+    using dir = tempDir();
+    Deno.mkdirSync(`${dir.path}/in`);
+    Deno.mkdirSync(`${dir.path}/out`);
+    const files = await mixedFiles(`${dir.path}/in`);
+    const scp = startTestScp(12122, `${dir.path}/out`);
+    try {
+      const results = await cStore({
+        host: "127.0.0.1",
+        port: 12122,
+        callingAe: "SCU",
+        calledAe: "BEELDPOORT",
+        files,
+      });
+      assert.deepEqual(results.map((r) => r.status), files.map(() => 0));
+      for (const file of files) {
+        const sent = readPart10Header(Deno.readFileSync(file));
+        const expected = datasetBytes(file);
+        const want = expected.length % 2 === 1 ? Uint8Array.of(...expected, 0) : expected;
+        assert.deepEqual(datasetBytes(`${dir.path}/out/${sent.sopInstanceUid}.dcm`), want, file);
+      }
+    } finally {
+      await scp.server.close();
+    }
+  },
+});
