@@ -1,0 +1,2 @@
+export { packXdm } from "./pack.ts";
+export type * from "./types.ts";
