@@ -3,6 +3,8 @@
  * made-up patients only. Sizes are chosen by the test (pixel bytes per image).
  */
 import dcmjs from "dcmjs";
+import * as fflate from "fflate";
+import zlib from "node:zlib";
 import { randomUUID } from "node:crypto";
 import type { XdmInstance, XdmStudy } from "../../modules/xdm/mod.ts";
 
@@ -168,3 +170,116 @@ export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8
   }
   return out;
 }
+
+/** One zip entry for hand-built (hostile or foreign) packages. */
+export interface RawZipEntry {
+  name: string;
+  data: Uint8Array;
+  deflate?: boolean;
+  /** Host system (3 = unix) and external attributes (mode << 16). */
+  os?: number;
+  attrs?: number;
+}
+
+/** Builds a zip in memory with fflate, allowing what a careful writer never would. */
+export function buildZip(entries: RawZipEntry[]): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const zip = new fflate.Zip((err, chunk) => {
+    if (err) throw err;
+    chunks.push(chunk);
+  });
+  for (const e of entries) {
+    const file = e.deflate
+      ? new fflate.ZipDeflate(e.name, { level: 6 })
+      : new fflate.ZipPassThrough(e.name);
+    if (e.os !== undefined) file.os = e.os;
+    if (e.attrs !== undefined) file.attrs = e.attrs;
+    zip.add(file);
+    file.push(e.data, true);
+  }
+  zip.end();
+  return concat(chunks);
+}
+
+/** Every file entry of a (small) zip, in order. */
+export function unzipAll(bytes: Uint8Array): RawZipEntry[] {
+  const files = fflate.unzipSync(bytes);
+  return Object.entries(files).map(([name, data]) => ({ name, data }));
+}
+
+/**
+ * A zip with one deflated run of `bytes` zeros: a zip bomb that costs little to build (native
+ * zlib, about 2 s per GiB here) and is about 1 MB on disk.
+ */
+export async function zeroBombZip(name: string, bytes: number): Promise<Uint8Array> {
+  const deflater = zlib.createDeflateRaw({ level: 9 });
+  const out: Uint8Array[] = [];
+  deflater.on("data", (chunk: Uint8Array) => out.push(chunk));
+  const finished = new Promise((resolve) => deflater.on("end", resolve));
+  const block = new Uint8Array(1 << 20);
+  let crc = 0;
+  for (let done = 0; done < bytes; done += block.length) {
+    const piece = block.subarray(0, Math.min(block.length, bytes - done));
+    crc = zlib.crc32(piece, crc);
+    if (!deflater.write(piece)) await new Promise((r) => deflater.once("drain", r));
+  }
+  deflater.end();
+  await finished;
+  const data = concat(out);
+  const nameBytes = new TextEncoder().encode(name);
+  const local = new DataView(new ArrayBuffer(30));
+  local.setUint32(0, 0x04034b50, true);
+  local.setUint16(4, 20, true);
+  local.setUint16(8, 8, true);
+  local.setUint16(12, 0x21, true);
+  local.setUint32(14, crc >>> 0, true);
+  local.setUint32(18, data.length, true);
+  local.setUint32(22, bytes, true);
+  local.setUint16(26, nameBytes.length, true);
+  const central = new DataView(new ArrayBuffer(46));
+  central.setUint32(0, 0x02014b50, true);
+  central.setUint16(4, 20, true);
+  central.setUint16(6, 20, true);
+  central.setUint16(10, 8, true);
+  central.setUint16(14, 0x21, true);
+  central.setUint32(16, crc >>> 0, true);
+  central.setUint32(20, data.length, true);
+  central.setUint32(24, bytes, true);
+  central.setUint16(28, nameBytes.length, true);
+  const cdOffset = 30 + nameBytes.length + data.length;
+  const eocd = new DataView(new ArrayBuffer(22));
+  eocd.setUint32(0, 0x06054b50, true);
+  eocd.setUint16(8, 1, true);
+  eocd.setUint16(10, 1, true);
+  eocd.setUint32(12, 46 + nameBytes.length, true);
+  eocd.setUint32(16, cdOffset, true);
+  return concat([
+    new Uint8Array(local.buffer),
+    nameBytes,
+    data,
+    new Uint8Array(central.buffer),
+    nameBytes,
+    new Uint8Array(eocd.buffer),
+  ]);
+}
+
+export function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+export const testSender = {
+  ura: "00012345",
+  organizationName: "Ziekenhuis Proef",
+  email: "xdm@gw.proef.example",
+};
+export const testRecipient = {
+  email: "xdm@gw.ontvanger.example",
+  ura: "00054321",
+  organizationName: "Ontvangend Ziekenhuis",
+};
