@@ -16,13 +16,15 @@ const MiB = 1024 * 1024;
 const chunk = MiB; // the default chunk size
 
 for (const durability of ["fsync", "os"] as SpoolDurability[]) {
-  for (const [label, size] of [
-    ["0 bytes", 0],
-    ["1 byte", 1],
-    ["exactly one chunk", chunk],
-    ["one chunk and one byte", chunk + 1],
-    ["three chunks less one byte", 3 * chunk - 1],
-  ] as const) {
+  for (
+    const [label, size] of [
+      ["0 bytes", 0],
+      ["1 byte", 1],
+      ["exactly one chunk", chunk],
+      ["one chunk and one byte", chunk + 1],
+      ["three chunks less one byte", 3 * chunk - 1],
+    ] as const
+  ) {
     Deno.test(`spool round trip, durability ${durability}: ${label}`, async () => {
       await withTempDir(async (dir) => {
         const spool = await createSpool({ dir, masterKey: testKey(1), durability });
