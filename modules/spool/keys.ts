@@ -1,0 +1,100 @@
+import { SpoolIntegrityError, SpoolKeyError } from "./errors.ts";
+import { emptySlot, type Header, KEK_ID_SIZE, type KeySlot, SLOT_KIND_AES_KW } from "./format.ts";
+
+/** A master key ready for use: the AES-KW key-encryption key and its public id. */
+export interface MasterKey {
+  kek: CryptoKey;
+  /** First 8 bytes of HMAC-SHA256(master, label): tells which master key wrapped a slot. */
+  id: Uint8Array<ArrayBuffer>;
+}
+
+const kekIdLabel = new TextEncoder().encode("beeldpoort spool master key id v1");
+
+/** Imports a 32-byte master key; anything else is a SpoolKeyError. */
+export async function importMasterKey(raw: Uint8Array): Promise<MasterKey> {
+  if (!(raw instanceof Uint8Array) || raw.length !== 32) {
+    const found = raw instanceof Uint8Array ? `${raw.length} bytes` : typeof raw;
+    throw new SpoolKeyError(`master key must be 32 bytes (AES-256), found ${found}`);
+  }
+  const bytes = new Uint8Array(raw); // own copy: the caller may zero or reuse its buffer
+  const kek = await crypto.subtle.importKey("raw", bytes, "AES-KW", false, [
+    "wrapKey",
+    "unwrapKey",
+  ]);
+  const mac = await crypto.subtle.importKey(
+    "raw",
+    bytes,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const id = new Uint8Array(await crypto.subtle.sign("HMAC", mac, kekIdLabel)).slice(
+    0,
+    KEK_ID_SIZE,
+  );
+  bytes.fill(0);
+  return { kek, id };
+}
+
+/** A fresh random AES-256-GCM data key for one object, and its slot wrapped by `master`. */
+export async function newDataKey(master: MasterKey): Promise<{ key: CryptoKey; slot: KeySlot }> {
+  const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, [
+    "encrypt",
+    "decrypt",
+  ]);
+  const wrapped = new Uint8Array(await crypto.subtle.wrapKey("raw", key, master.kek, "AES-KW"));
+  return { key, slot: { kind: SLOT_KIND_AES_KW, kekId: master.id, wrapped } };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Index of the slot wrapped by `master`, or -1. */
+export function slotFor(header: Header, master: MasterKey): number {
+  return header.slots.findIndex((s) =>
+    s.kind === SLOT_KIND_AES_KW && sameBytes(s.kekId, master.id)
+  );
+}
+
+/**
+ * Unwraps the object's data key with `master`. A missing slot means another master key wrapped
+ * it; a slot that does not unwrap was tampered with (AES-KW's integrity check, RFC 3394 2.2.3).
+ */
+export async function unwrapDataKey(
+  header: Header,
+  master: MasterKey,
+  extractable = false,
+): Promise<CryptoKey> {
+  const index = slotFor(header, master);
+  if (index < 0) {
+    throw new SpoolIntegrityError(
+      header.id,
+      "wrong-key",
+      "no key slot is wrapped by this master key",
+    );
+  }
+  try {
+    return await crypto.subtle.unwrapKey(
+      "raw",
+      header.slots[index].wrapped,
+      master.kek,
+      "AES-KW",
+      "AES-GCM",
+      extractable,
+      ["encrypt", "decrypt"],
+    );
+  } catch (cause) {
+    throw new SpoolIntegrityError(header.id, "key-unwrap", "wrapped data key fails its check", {
+      cause,
+    });
+  }
+}
+
+/** Wraps an (extractable) data key for `master`. */
+export async function wrapFor(key: CryptoKey, master: MasterKey): Promise<KeySlot> {
+  const wrapped = new Uint8Array(await crypto.subtle.wrapKey("raw", key, master.kek, "AES-KW"));
+  return { kind: SLOT_KIND_AES_KW, kekId: master.id, wrapped };
+}
+
+export { emptySlot };

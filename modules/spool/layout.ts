@@ -1,0 +1,116 @@
+import { join } from "node:path";
+
+/**
+ * Where things live under the spool directory:
+ *
+ *     <dir>/objects/<last two id characters>/<id>   stored objects
+ *     <dir>/tmp/<id>.<pid>.part                      writes in progress
+ *
+ * Ids are ULIDs: the first characters are the time, the last ones random, so sharding on the last
+ * two spreads objects over 1024 directories evenly. Temporary files live in the spool directory
+ * (same filesystem) so the final rename is atomic.
+ */
+export interface Layout {
+  dir: string;
+  objectsDir: string;
+  tmpDir: string;
+  shardDir(id: string): string;
+  objectPath(id: string): string;
+  tempPath(id: string): string;
+}
+
+const idPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Whether `id` has the shape of a spool id (and so cannot escape the spool directory). */
+export function isSpoolId(id: string): boolean {
+  return typeof id === "string" && idPattern.test(id);
+}
+
+export function layoutOf(dir: string): Layout {
+  const objectsDir = join(dir, "objects");
+  const tmpDir = join(dir, "tmp");
+  const shardDir = (id: string) => join(objectsDir, id.slice(-2));
+  return {
+    dir,
+    objectsDir,
+    tmpDir,
+    shardDir,
+    objectPath: (id) => join(shardDir(id), id),
+    tempPath: (id) => join(tmpDir, `${id}.${Deno.pid}.part`),
+  };
+}
+
+/** fsync a directory so a rename, create or unlink in it survives a power cut. */
+export async function syncDir(path: string): Promise<void> {
+  const dir = await Deno.open(path, { read: true });
+  try {
+    await dir.sync();
+  } finally {
+    dir.close();
+  }
+}
+
+/** Creates `path` if missing; when `durable`, fsyncs its parent so the new entry persists. */
+export async function ensureDir(path: string, parent: string, durable: boolean): Promise<void> {
+  try {
+    await Deno.mkdir(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return;
+    throw e;
+  }
+  if (durable) await syncDir(parent);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const hasProc = (() => {
+  try {
+    return Deno.statSync("/proc/self").isDirectory;
+  } catch {
+    return false;
+  }
+})();
+
+/** Without /proc a foreign temp file counts as stale only when this old. */
+const foreignStaleMs = 60 * 60 * 1000;
+
+/**
+ * Removes temporary files left by crashed writes. Our own in-progress writes (`active`) and those
+ * of another live process on the same spool (e.g. a CLI command beside the server) are kept.
+ */
+export async function sweepTemporary(layout: Layout, active: Set<string>): Promise<number> {
+  let removed = 0;
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(layout.tmpDir));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return 0;
+    throw e;
+  }
+  for (const entry of entries) {
+    const path = join(layout.tmpDir, entry.name);
+    if (active.has(path)) continue;
+    const pid = Number(entry.name.match(/\.(\d+)\.part$/)?.[1] ?? NaN);
+    if (Number.isInteger(pid) && pid !== Deno.pid) {
+      if (hasProc && processAlive(pid)) continue;
+      if (!hasProc) {
+        const mtime = (await Deno.stat(path)).mtime?.getTime() ?? 0;
+        if (Date.now() - mtime < foreignStaleMs) continue;
+      }
+    }
+    try {
+      await Deno.remove(path);
+      removed++;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return removed;
+}
