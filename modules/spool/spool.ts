@@ -97,6 +97,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   await ensureDir(layout.tmpDir, layout.dir, durable);
   const active = new Set<string>();
   const shards = new Set<string>();
+  const buffers: Uint8Array<ArrayBuffer>[] = [];
 
   const sweep = async () => {
     const removed = await sweepTemporary(layout, active);
@@ -109,7 +110,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     async put(stream, putOptions) {
       const started = performance.now();
       const result = await writeObject(
-        { layout, master, chunkSize, durable, active, shards },
+        { layout, master, chunkSize, durable, active, shards, buffers },
         stream,
         putOptions,
       );
