@@ -92,7 +92,9 @@ export async function openObject(
  * Returns a function that decrypts the next chunk of an open object (null after the last).
  * Every chunk is authenticated before it is emitted, so no unauthenticated byte is ever returned.
  */
-export function chunkDecryptor(object: OpenObject): () => Promise<Uint8Array | null> {
+export function chunkDecryptor(
+  object: OpenObject,
+): () => Promise<Uint8Array<ArrayBuffer> | null> {
   const { header, key, file } = object;
   const count = chunkCount(header.size, header.chunkSize);
   const cipherBuffer = new Uint8Array(header.chunkSize + TAG_SIZE);
@@ -173,6 +175,7 @@ export async function verifyObject(object: OpenObject): Promise<{ size: number; 
     for (let chunk = await next(); chunk !== null; chunk = await next()) {
       hash.update(chunk);
       size += chunk.length;
+      chunk.buffer.transfer(0); // free it now rather than at the next GC (see writer.ts release)
     }
   } finally {
     object.file.close();

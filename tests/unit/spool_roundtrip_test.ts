@@ -126,3 +126,41 @@ Deno.test("spool get can be cancelled part way and the object stays readable", a
     assert.deepEqual(await spool.verify(put.id), { size: 3 * chunk, sha256: put.sha256 });
   });
 });
+
+Deno.test("spool handles concurrent puts and gets of different sizes", async () => {
+  await withTempDir(async (dir) => {
+    const spool = await createSpool({ dir, masterKey: testKey(8), durability: "fsync" });
+    const sizes = [0, 17, chunk - 1, chunk, 2 * chunk + 3, 5 * chunk + 11];
+    const puts = await Promise.all(sizes.map((size, i) => spool.put(patternStream(i, size, 4099))));
+    await Promise.all(puts.map(async (put, i) => {
+      assert.equal(put.sha256, patternSha256(i, sizes[i]));
+      await assertPatternStream(await spool.get(put.id), i, sizes[i]);
+    }));
+    assert.equal(new Set(puts.map((p) => p.id)).size, sizes.length);
+  });
+});
+
+Deno.test({
+  name: "spool memory stays flat: a 256 MiB put and verify stay within 48 MB of the baseline",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const child = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../support/spool_memory_child.ts", import.meta.url).pathname,
+          dir,
+          "256",
+        ],
+        stderr: "inherit",
+      }).output();
+      assert.ok(child.success);
+      const { baselineMb, putPeakMb, verifyPeakMb } = JSON.parse(
+        new TextDecoder().decode(child.stdout),
+      );
+      assert.ok(putPeakMb - baselineMb < 48, `put grew by ${putPeakMb - baselineMb} MB`);
+      assert.ok(verifyPeakMb - baselineMb < 48, `verify grew by ${verifyPeakMb - baselineMb} MB`);
+    });
+  },
+});
