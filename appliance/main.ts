@@ -2,11 +2,19 @@ import { parseArgs } from "node:util";
 import { BeeldpoortError } from "../modules/core/mod.ts";
 import { doctorCommand, initCommand, serveCommand, versionCommand } from "./cli/basics.ts";
 import type { Command } from "./cli/command.ts";
+import { studiesExportCommand, studiesListCommand } from "./cli/studies.ts";
 import { loadConfig } from "./config/load.ts";
 import { version } from "./version.ts";
 
 /** Every command; `beeldpoort <name> --help` prints its help. */
-const commands: Command[] = [serveCommand, initCommand, doctorCommand, versionCommand];
+const commands: Command[] = [
+  serveCommand,
+  initCommand,
+  doctorCommand,
+  versionCommand,
+  studiesListCommand,
+  studiesExportCommand,
+];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;

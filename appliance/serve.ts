@@ -1,13 +1,16 @@
-import { createAuthService } from "../modules/auth/mod.ts";
 import type { Logger } from "../modules/core/mod.ts";
+import { createDicomServer } from "../modules/dicom/mod.ts";
 import type { Config } from "./config/schema.ts";
+import { createDicomIntake } from "./dicom_intake.ts";
 import { createHttpApp } from "./http.ts";
 import { initDataDirectory } from "./init.ts";
+import { openServices } from "./services.ts";
 import { version } from "./version.ts";
 
 /** A running appliance; `stop` is what SIGINT/SIGTERM call. */
 export interface RunningAppliance {
   httpPort: number;
+  dicomPort: number;
   setupUrl: string | null;
   stop(): Promise<void>;
   /** Resolves once the appliance has stopped. */
@@ -20,15 +23,16 @@ function urlHost(host: string): string {
 }
 
 /**
- * Starts the appliance: prepares the data directory, migrates the database and serves the web UI
- * over HTTPS. When no admin exists it issues a one-time setup token and returns its URL.
+ * Starts the appliance: prepares the data directory, migrates the database, opens the spool and
+ * index, and serves the web UI over HTTPS and DICOM. When no admin exists it issues a one-time
+ * setup token and returns its URL.
  */
 export async function startAppliance(config: Config, log: Logger): Promise<RunningAppliance> {
   const startedAt = new Date();
   const { paths, database } = await initDataDirectory(config, log);
-  const auth = createAuthService({ db: database.db });
+  const services = await openServices(config, log, database);
+  const { auth } = services;
 
-  let setupUrl: string | null = null;
   const app = createHttpApp({ database, auth, log, startedAt });
   const server = Deno.serve({
     hostname: config.http.host,
@@ -40,6 +44,29 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
   const httpPort = server.addr.port;
   log.info("web UI listening", { host: config.http.host, port: httpPort, version });
 
+  const dicom = createDicomServer({
+    host: config.dicom.host,
+    port: config.dicom.port,
+    aeTitle: config.dicom.aeTitle,
+    allowedSenders: config.dicom.allowedSenders,
+    maxAssociations: config.dicom.maxAssociations,
+    maxPduLength: config.dicom.maxPduLength,
+    log: log.child({ module: "dicom" }),
+    store: createDicomIntake({ ...services, log }),
+  });
+  log.info("DICOM listening", {
+    host: config.dicom.host,
+    port: dicom.port,
+    aeTitle: config.dicom.aeTitle,
+    allowedSenders: config.dicom.allowedSenders,
+  });
+  if (config.dicom.allowedSenders.length === 0) {
+    log.warn(
+      "dicom.allowedSenders is empty: every association will be rejected until senders are configured",
+    );
+  }
+
+  let setupUrl: string | null = null;
   if (!(await auth.hasAdmin())) {
     const token = await auth.issueSetupToken();
     setupUrl = `https://${urlHost(config.http.host)}:${httpPort}/setup?token=${token}`;
@@ -51,13 +78,13 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
   const finished = new Promise<void>((resolve) => (markFinished = resolve));
   const stop = () => {
     stopping ??= (async () => {
-      log.info("stopping: no new connections, finishing requests in flight");
-      await server.shutdown();
-      await database.close();
+      log.info("stopping: no new connections, finishing work in flight");
+      await Promise.all([server.shutdown(), dicom.close()]);
+      await services.close();
       log.info("stopped");
       markFinished();
     })();
     return stopping;
   };
-  return { httpPort, setupUrl, stop, finished };
+  return { httpPort, dicomPort: dicom.port, setupUrl, stop, finished };
 }

@@ -11,6 +11,7 @@ export interface Config {
     allowedSenders: string[];
     maxAssociations: number;
     maxPduLength: number;
+    duplicates: "ignore" | "replace";
   };
   spool: { durability: "fsync" | "os" };
   log: { level: LogLevel };
@@ -100,6 +101,13 @@ export const configSchema: Record<string, FieldSpec> = {
     min: 4096,
     max: 16777216,
     description: "Largest PDU we accept, advertised in A-ASSOCIATE-AC (bytes).",
+  },
+  "dicom.duplicates": {
+    type: "enum",
+    default: "ignore",
+    values: ["ignore", "replace"],
+    description:
+      "A second copy of a known SOP Instance UID with other bytes: `ignore` keeps the first, `replace` keeps the newest.",
   },
   "spool.durability": {
     type: "enum",

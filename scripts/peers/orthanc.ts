@@ -48,8 +48,10 @@ export async function startOrthanc(options: {
   const process = startPeer("Orthanc", [configPath], { env: { TCP_NODELAY: "1" } });
   const httpUrl = `http://127.0.0.1:${options.httpPort}`;
   try {
-    await waitFor("Orthanc to listen", async () =>
-      (await isListening(options.httpPort)) && (await isListening(options.dicomPort)));
+    await waitFor(
+      "Orthanc to listen",
+      async () => (await isListening(options.httpPort)) && (await isListening(options.dicomPort)),
+    );
   } catch (error) {
     await process.stop("SIGKILL");
     throw new Error(`${(error as Error).message}\n${process.output().slice(-2000)}`);

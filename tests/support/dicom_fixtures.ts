@@ -3,11 +3,17 @@
  * a tiny explicit/implicit VR little-endian writer, and whole studies of them. Shared by the dicom
  * tests, the ingest benchmark and other modules' tests.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
-/** A fresh UID under the UUID root 2.25 (PS3.5 B.2). */
-export function newUid(): string {
-  return "2.25." + BigInt("0x" + randomBytes(16).toString("hex")).toString();
+/**
+ * A UID under the UUID root 2.25 (PS3.5 B.2): random, or derived from `seed` and `label` so a
+ * generated study is the same on every run (benchmarks compare like with like).
+ */
+export function newUid(seed?: string | number, label = ""): string {
+  const bytes = seed === undefined
+    ? randomBytes(16)
+    : createHash("sha256").update(`${seed}:${label}`).digest().subarray(0, 16);
+  return "2.25." + BigInt("0x" + bytes.toString("hex")).toString();
 }
 
 /** CT Image Storage (PS3.4 B.5). */
@@ -248,14 +254,20 @@ export function writeSyntheticStudy(
     cols?: number;
     patientId?: string;
     transferSyntax?: "explicit" | "implicit";
+    /** Same seed, same UIDs and bytes. */
+    seed?: number;
   },
 ): SyntheticStudy {
-  const studyUid = newUid();
-  const seriesUids = Array.from({ length: options.series ?? 1 }, () => newUid());
+  const seed = options.seed;
+  const studyUid = newUid(seed, "study");
+  const seriesUids = Array.from(
+    { length: options.series ?? 1 },
+    (_, i) => newUid(seed, `series${i}`),
+  );
   const study: SyntheticStudy = { studyUid, seriesUids, sopUids: [], files: [] };
   Deno.mkdirSync(dir, { recursive: true });
   for (let i = 0; i < options.instances; i++) {
-    const sopUid = newUid();
+    const sopUid = newUid(seed, `sop${i}`);
     const seriesIndex = Math.floor((i * seriesUids.length) / options.instances);
     const path = `${dir}/${String(i + 1).padStart(5, "0")}.dcm`;
     writeSyntheticCt(path, {

@@ -1,0 +1,103 @@
+import type { Logger } from "../modules/core/mod.ts";
+import { readInstanceHeader, Status, type StoreHandler } from "../modules/dicom/mod.ts";
+import { type Spool, SpoolWriteError } from "../modules/spool/mod.ts";
+import { type StudyIndex, UnindexableInstance } from "../modules/studies/mod.ts";
+
+/** How much of a dataset is kept aside to read its header: the indexed elements come long before
+ * the pixel data in any sane object. */
+const headerCaptureBytes = 256 * 1024;
+
+/** Copies the first `limit` bytes passing through, without delaying or altering the stream. */
+function prefixCapture(
+  limit: number,
+): { stream: TransformStream<Uint8Array, Uint8Array>; bytes(): Uint8Array } {
+  const captured = new Uint8Array(limit);
+  let filled = 0;
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      if (filled < limit) {
+        const take = Math.min(limit - filled, chunk.byteLength);
+        captured.set(chunk.subarray(0, take), filled);
+        filled += take;
+      }
+      controller.enqueue(chunk);
+    },
+  });
+  return { stream, bytes: () => captured.subarray(0, filled) };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+/**
+ * The C-STORE handler: stream the object (our Part-10 meta header plus the dataset bytes exactly as
+ * received) into the encrypted spool, read its header, index it, and only then answer success.
+ *
+ * Decisions: a spool failure (disk full, I/O error) answers 0xA700 Out of Resources so the sender
+ * keeps its copy and retries; a dataset without Study or Series Instance UID is refused with
+ * 0xC000 Cannot Understand and not kept, since nothing could route or find it.
+ */
+export function createDicomIntake(
+  deps: { spool: Spool; studies: StudyIndex; log: Logger },
+): StoreHandler {
+  const log = deps.log.child({ module: "intake" });
+  return async (request) => {
+    const capture = prefixCapture(headerCaptureBytes);
+    let stored;
+    try {
+      stored = await deps.spool.put(request.dataset.pipeThrough(capture.stream), {
+        prefix: request.meta,
+      });
+    } catch (error) {
+      if (error instanceof SpoolWriteError) {
+        log.error("spool write failed; answered Out of Resources", {
+          callingAe: request.callingAe,
+          sopInstanceUid: request.sopInstanceUid,
+          error,
+        });
+        return { status: Status.outOfResources, comment: "Beeldpoort spool write failed" };
+      }
+      throw error; // association ended mid-dataset: nothing was stored
+    }
+
+    let header = {};
+    try {
+      header = readInstanceHeader(concat(request.meta, capture.bytes()));
+    } catch (error) {
+      log.warn("dataset header could not be parsed", {
+        sopInstanceUid: request.sopInstanceUid,
+        error,
+      });
+    }
+    try {
+      const outcome = await deps.studies.recordInstance({
+        header,
+        sopInstanceUid: request.sopInstanceUid,
+        sopClassUid: request.sopClassUid,
+        transferSyntaxUid: request.transferSyntaxUid,
+        callingAe: request.callingAe,
+        size: stored.size,
+        sha256: stored.sha256,
+        spoolId: stored.id,
+        source: "dicom",
+      });
+      if (outcome.obsoleteSpoolId) await deps.spool.delete(outcome.obsoleteSpoolId);
+      return { status: Status.success };
+    } catch (error) {
+      await deps.spool.delete(stored.id);
+      if (error instanceof UnindexableInstance) {
+        log.warn("instance refused: not indexable", { callingAe: request.callingAe, error });
+        return { status: Status.cannotUnderstand, comment: error.message };
+      }
+      log.error("indexing failed; answered Out of Resources", {
+        callingAe: request.callingAe,
+        error,
+      });
+      return { status: Status.outOfResources, comment: "Beeldpoort index write failed" };
+    }
+  };
+}

@@ -1,0 +1,60 @@
+import { type AuthService, createAuthService } from "../modules/auth/mod.ts";
+import { BeeldpoortError, type Logger } from "../modules/core/mod.ts";
+import { type Database, migrateToLatest, openDatabase } from "../modules/db/mod.ts";
+import { createSpool, type Spool } from "../modules/spool/mod.ts";
+import { createStudyIndex, type StudyIndex } from "../modules/studies/mod.ts";
+import type { Config } from "./config/schema.ts";
+import { type DataPaths, dataPaths } from "./paths.ts";
+
+/** The data directory is missing or incomplete; `beeldpoort init` (or `serve`) creates it. */
+export class DataDirectoryMissing extends BeeldpoortError {
+  readonly code = "DATA_DIRECTORY_MISSING";
+}
+
+/** The long-lived services every command and the server share. */
+export interface Services {
+  paths: DataPaths;
+  database: Database;
+  auth: AuthService;
+  spool: Spool;
+  studies: StudyIndex;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the services over an initialised data directory: database (migrated), spool with the
+ * master key, study index, auth. Never creates a data directory (that is `init`'s job).
+ */
+export async function openServices(
+  config: Config,
+  log: Logger,
+  database?: Database,
+): Promise<Services> {
+  const paths = dataPaths(config);
+  let masterKey: Uint8Array;
+  try {
+    masterKey = Deno.readFileSync(paths.masterKey);
+    Deno.statSync(paths.database);
+  } catch {
+    throw new DataDirectoryMissing(
+      `no initialised data directory at ${paths.dir} (missing ${paths.masterKey} or ${paths.database}); run \`beeldpoort init\``,
+    );
+  }
+  const db = database ?? openDatabase({ kind: "sqlite", path: paths.database });
+  await migrateToLatest(db);
+  const spool = await createSpool({
+    dir: paths.spoolDir,
+    masterKey,
+    durability: config.spool.durability,
+    log,
+  });
+  masterKey.fill(0);
+  return {
+    paths,
+    database: db,
+    auth: createAuthService({ db: db.db }),
+    spool,
+    studies: createStudyIndex({ db: db.db, duplicatePolicy: config.dicom.duplicates, log }),
+    close: () => db.close(),
+  };
+}

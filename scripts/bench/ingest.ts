@@ -1,0 +1,207 @@
+/**
+ * `deno task bench ingest`: DICOM receive throughput and memory, Beeldpoort against its peers.
+ *
+ * Generates (once, cached under /tmp) a reproducible CT-like study of 500 instances of 512x512
+ * 16-bit (about 0.5 MB each) and one large multi-frame instance, then has the same dcmtk
+ * `storescu` send them to dcmtk `storescp`, Orthanc and Beeldpoort (encrypted spool, durability
+ * fsync and os), one receiver at a time, in one run. Prints files/s, MB/s and peak RSS for each
+ * and the ratios; the last line is one JSON object.
+ *
+ * Options (environment): BENCH_INSTANCES (500), BENCH_LARGE_MB (1024), BENCH_DIR (/tmp/bp-bench-ingest).
+ */
+import {
+  newUid,
+  writeSyntheticCt,
+  writeSyntheticStudy,
+} from "../../tests/support/dicom_fixtures.ts";
+import { isListening, type PeerProcess, startPeer, waitFor } from "../peers/process.ts";
+import { startOrthanc } from "../peers/orthanc.ts";
+
+const instances = Number(Deno.env.get("BENCH_INSTANCES") ?? 500);
+const largeMb = Number(Deno.env.get("BENCH_LARGE_MB") ?? 1024);
+const root = Deno.env.get("BENCH_DIR") ?? "/tmp/bp-bench-ingest";
+const nodelay = { TCP_NODELAY: "1" };
+const mainTs = new URL("../../appliance/main.ts", import.meta.url).pathname;
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isFile) total += Deno.statSync(`${dir}/${entry.name}`).size;
+  }
+  return total;
+}
+
+function prepareData(): { studyDir: string; largeDir: string } {
+  const studyDir = `${root}/study-${instances}`;
+  const largeDir = `${root}/large-${largeMb}`;
+  const ready = (dir: string, count: number) => {
+    try {
+      return [...Deno.readDirSync(dir)].length === count;
+    } catch {
+      return false;
+    }
+  };
+  if (!ready(studyDir, instances)) {
+    Deno.mkdirSync(studyDir, { recursive: true });
+    const t = performance.now();
+    writeSyntheticStudy(studyDir, { instances, rows: 512, cols: 512, seed: 1 });
+    console.log(
+      `generated ${instances} instances in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+  }
+  if (!ready(largeDir, 1)) {
+    Deno.mkdirSync(largeDir, { recursive: true });
+    // one frame of 16384 columns and as many rows as the size asks: the same bytes every run
+    const cols = 16384;
+    writeSyntheticCt(`${largeDir}/large.dcm`, {
+      studyUid: newUid(2, "study"),
+      seriesUid: newUid(2, "series"),
+      sopUid: newUid(2, "sop"),
+      rows: Math.floor((largeMb * 1024 * 1024) / (cols * 2)),
+      cols,
+    });
+  }
+  return { studyDir, largeDir };
+}
+
+async function storescu(ae: string, port: number, dir: string): Promise<number> {
+  const t = performance.now();
+  const out = await new Deno.Command("storescu", {
+    args: ["-aec", ae, "-aet", "BENCH", "+sd", "+r", "127.0.0.1", String(port), dir],
+    env: nodelay,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const seconds = (performance.now() - t) / 1000;
+  if (!out.success) {
+    throw new Error(
+      `storescu to ${ae} failed: ${new TextDecoder().decode(out.stderr).slice(-1000)}`,
+    );
+  }
+  return seconds;
+}
+
+interface Receiver {
+  name: string;
+  ae: string;
+  port: number;
+  process: PeerProcess;
+  stop(): Promise<void>;
+}
+
+interface Result {
+  filesPerSecond: number;
+  megabytesPerSecond: number;
+  largeMegabytesPerSecond: number;
+  peakRssMb: number;
+}
+
+async function measure(receiver: Receiver, studyDir: string, largeDir: string): Promise<Result> {
+  try {
+    const studyBytes = dirBytes(studyDir);
+    const seconds = await storescu(receiver.ae, receiver.port, studyDir);
+    const largeSeconds = await storescu(receiver.ae, receiver.port, largeDir);
+    const rss = receiver.process.peakRss() ?? 0;
+    return {
+      filesPerSecond: round(instances / seconds),
+      megabytesPerSecond: round(studyBytes / 1e6 / seconds),
+      largeMegabytesPerSecond: round(dirBytes(largeDir) / 1e6 / largeSeconds),
+      peakRssMb: round(rss / 1048576),
+    };
+  } finally {
+    await receiver.stop();
+  }
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function startStorescp(out: string): Promise<Receiver> {
+  Deno.mkdirSync(out, { recursive: true });
+  const port = freePort();
+  const process = startPeer("storescp", ["-aet", "STORESCP", "+xa", "-od", out, String(port)], {
+    env: nodelay,
+  });
+  await waitFor("storescp", () => isListening(port));
+  return {
+    name: "storescp",
+    ae: "STORESCP",
+    port,
+    process,
+    stop: async () => void (await process.stop()),
+  };
+}
+
+async function startOrthancReceiver(dir: string): Promise<Receiver> {
+  const orthanc = await startOrthanc({ dir, httpPort: freePort(), dicomPort: freePort() });
+  return {
+    name: "orthanc",
+    ae: orthanc.aeTitle,
+    port: orthanc.dicomPort,
+    process: orthanc.process,
+    stop: orthanc.stop,
+  };
+}
+
+async function startBeeldpoort(dir: string, durability: "fsync" | "os"): Promise<Receiver> {
+  const port = freePort();
+  const process = startPeer(Deno.execPath(), ["run", "-A", mainTs, "serve"], {
+    env: {
+      NO_COLOR: "1",
+      BEELDPOORT_DATA__DIR: dir,
+      BEELDPOORT_HTTP__PORT: String(freePort()),
+      BEELDPOORT_DICOM__HOST: "127.0.0.1",
+      BEELDPOORT_DICOM__PORT: String(port),
+      BEELDPOORT_DICOM__AETITLE: "BEELDPOORT",
+      BEELDPOORT_DICOM__ALLOWEDSENDERS: "*",
+      BEELDPOORT_SPOOL__DURABILITY: durability,
+      BEELDPOORT_LOG__LEVEL: "warn",
+    },
+  });
+  await waitFor("Beeldpoort DICOM port", () => isListening(port), 60_000);
+  return {
+    name: `beeldpoort-${durability}`,
+    ae: "BEELDPOORT",
+    port,
+    process,
+    stop: async () => void (await process.stop("SIGTERM")),
+  };
+}
+
+const { studyDir, largeDir } = prepareData();
+const work = Deno.makeTempDirSync({ prefix: "bp-bench-run-" });
+const results: Record<string, Result> = {};
+try {
+  const starters: [string, () => Promise<Receiver>][] = [
+    ["storescp", () => startStorescp(`${work}/storescp`)],
+    ["orthanc", () => startOrthancReceiver(`${work}/orthanc`)],
+    ["beeldpoortFsync", () => startBeeldpoort(`${work}/bp-fsync`, "fsync")],
+    ["beeldpoortOs", () => startBeeldpoort(`${work}/bp-os`, "os")],
+  ];
+  for (const [key, start] of starters) {
+    results[key] = await measure(await start(), studyDir, largeDir);
+    const r = results[key];
+    console.log(
+      `${key.padEnd(16)} ${String(r.filesPerSecond).padStart(7)} files/s ${
+        String(r.megabytesPerSecond).padStart(7)
+      } MB/s` +
+        `  large ${String(r.largeMegabytesPerSecond).padStart(7)} MB/s  peak RSS ${r.peakRssMb} MB`,
+    );
+  }
+} finally {
+  Deno.removeSync(work, { recursive: true });
+}
+const ratioToOrthanc =
+  round(results.beeldpoortFsync.filesPerSecond / results.orthanc.filesPerSecond * 100) / 100;
+const ratioToStorescp =
+  round(results.beeldpoortFsync.filesPerSecond / results.storescp.filesPerSecond * 100) / 100;
+console.log(
+  `Beeldpoort (encrypted, fsync) vs Orthanc: ${ratioToOrthanc}x files/s; vs storescp: ${ratioToStorescp}x`,
+);
+console.log(JSON.stringify({ instances, largeMb, ...results, ratioToOrthanc, ratioToStorescp }));
