@@ -1,0 +1,25 @@
+/** File-level loading for the CLI and the appliance: PEM certificates and keys, PKCS#12. */
+import { readFile } from "node:fs/promises";
+import { type Certificate, parseCertificates } from "./certificate.ts";
+import { parsePrivateKey, type PrivateKey } from "./keys.ts";
+import { parsePkcs12, type Pkcs12Contents } from "./pkcs12.ts";
+
+/** Reads the first certificate of a PEM (or DER) file. */
+export async function loadCertificatePem(path: string): Promise<Certificate> {
+  return parseCertificates(await readFile(path))[0];
+}
+
+/** Reads every certificate of a PEM bundle (trust anchors, chains). */
+export async function loadCertificatesPem(path: string): Promise<Certificate[]> {
+  return parseCertificates(await readFile(path));
+}
+
+/** Reads a PEM private key (PKCS#8, PKCS#1, or encrypted PKCS#8 with `passphrase`). */
+export async function loadPrivateKeyPem(path: string, passphrase?: string): Promise<PrivateKey> {
+  return parsePrivateKey(await readFile(path), passphrase);
+}
+
+/** Reads a PKCS#12 (.p12/.pfx) file. */
+export async function loadPkcs12(path: string, password: string): Promise<Pkcs12Contents> {
+  return parsePkcs12(new Uint8Array(await readFile(path)), password);
+}
