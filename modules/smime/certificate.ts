@@ -35,26 +35,46 @@ const shortNames: Record<string, string> = {
   [oids.emailAddress]: "emailAddress",
 };
 
-/** Key usage bits that matter here (RFC 5280 §4.2.1.3). */
+/**
+ * Key usage bits that matter here (RFC 5280 §4.2.1.3).
+ *
+ * @example
+ * ```ts
+ * const canSign = cert.keyUsage?.digitalSignature ?? true; // absent extension: any usage
+ * ```
+ */
 export interface KeyUsage {
+  /** Bit 0. */
   readonly digitalSignature: boolean;
+  /** Bit 1 (contentCommitment). */
   readonly nonRepudiation: boolean;
+  /** Bit 2. */
   readonly keyEncipherment: boolean;
+  /** Bit 5. */
   readonly keyCertSign: boolean;
 }
 
 /**
  * A parsed X.509 certificate. Immutable; compare with `equals` (same DER).
+ *
+ * @example
+ * ```ts
+ * const cert = new Certificate(der);
+ * console.log(cert.subject, cert.emailAddresses, cert.notAfter, cert.fingerprint);
+ * ```
  */
 export class Certificate {
   /** The certificate's exact DER encoding. */
   readonly der: Uint8Array;
   /** Subject as `CN=…, O=…, C=…` (most significant last is not attempted; order as encoded). */
   readonly subject: string;
+  /** Issuer, in the same form as `subject`. */
   readonly issuer: string;
   /** Serial number, lowercase hex as encoded. */
   readonly serialNumber: string;
+  /** Start of validity. */
   readonly notBefore: Date;
+  /** End of validity. */
   readonly notAfter: Date;
   /** rfc822Name entries of subjectAltName, then emailAddress attributes of the subject (RFC 8550 §3). */
   readonly emailAddresses: readonly string[];
@@ -62,7 +82,9 @@ export class Certificate {
   readonly keyUsage?: KeyUsage;
   /** Key purpose OIDs; undefined when the extension is absent. */
   readonly extendedKeyUsage?: readonly string[];
+  /** basicConstraints cA (RFC 5280 §4.2.1.9). */
   readonly isCa: boolean;
+  /** The subjectKeyIdentifier extension value, if present. */
   readonly subjectKeyIdentifier?: Uint8Array;
   /** @internal DER of the issuer Name, subject Name, serial INTEGER contents, SPKI and TBS. */
   readonly issuerDer: Uint8Array;
@@ -81,6 +103,7 @@ export class Certificate {
   /** @internal the SPKI algorithm OID (rsaEncryption, ecPublicKey, …). */
   readonly keyAlgorithm: string;
 
+  /** Parses DER; throws SmimeFormatError when it is not a certificate. */
   constructor(der: Uint8Array) {
     this.der = Uint8Array.from(der);
     const buf = this.der;

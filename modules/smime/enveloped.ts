@@ -45,7 +45,14 @@ import {
 import { keyMatchesCertificate, type PrivateKey } from "./keys.ts";
 import { contentCiphers, oaepDigestNames, oids } from "./oids.ts";
 
-/** Content encryption we emit. GCM is the RFC 8551 §2.7 MUST; CBC for peers without AuthEnvelopedData. */
+/**
+ * Content encryption we emit. GCM is the RFC 8551 §2.7 MUST; CBC for peers without AuthEnvelopedData.
+ *
+ * @example
+ * ```ts
+ * const algorithm: ContentAlgorithm = peer.supportsGcm ? "aes-256-gcm" : "aes-256-cbc";
+ * ```
+ */
 export type ContentAlgorithm = "aes-256-gcm" | "aes-256-cbc";
 
 /**
@@ -68,11 +75,14 @@ export function encryptContent(
       total += b.length;
     }
   };
+  const feed = (cipher: { update(b: Uint8Array): Uint8Array }) => {
+    for (const p of parts) for (const slice of slices(p)) push(cipher.update(slice));
+  };
   if (algorithm === "aes-256-gcm") {
     // RFC 5084 §3.2: 12-octet nonce, 16-octet ICV; a fresh key per message makes a random nonce safe.
     const nonce = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", cek, nonce, { authTagLength: 16 });
-    for (const p of parts) push(cipher.update(p));
+    feed(cipher);
     push(cipher.final());
     const mac = cipher.getAuthTag();
     const eci = encryptedContentInfo(
@@ -86,7 +96,7 @@ export function encryptContent(
   }
   const iv = randomBytes(16);
   const cipher = createCipheriv("aes-256-cbc", cek, iv);
-  for (const p of parts) push(cipher.update(p));
+  feed(cipher);
   push(cipher.final());
   const eci = encryptedContentInfo(
     sequence(objectIdentifier(oids.aes256Cbc), octetString(iv)),
@@ -231,7 +241,7 @@ export function decryptContent(
         decipher.setAAD(aad);
       }
       decipher.setAuthTag(mac!);
-      for (const s of segments) put(decipher.update(s));
+      for (const s of segments) for (const slice of slices(s)) put(decipher.update(slice));
       put(decipher.final());
     } else {
       const iv = octets(buf, expect(paramsTlv, UNIVERSAL, 4, "CBC IV"));
@@ -242,7 +252,7 @@ export function decryptContent(
         );
       }
       const decipher = createDecipheriv(cipher.name, cek, iv);
-      for (const s of segments) put(decipher.update(s));
+      for (const s of segments) for (const slice of slices(s)) put(decipher.update(slice));
       put(decipher.final());
     }
   } catch (error) {
@@ -255,6 +265,15 @@ export function decryptContent(
     );
   }
   return { content: out.subarray(0, n), algorithm: cipher.name, keyTransport };
+}
+
+/**
+ * 1 MiB views of `bytes`. Feeding the cipher in slices keeps its transient copies (node-compat
+ * copies each input and output across the Rust boundary) at slice size instead of part size.
+ */
+function* slices(bytes: Uint8Array): Generator<Uint8Array> {
+  const step = 1 << 20;
+  for (let at = 0; at < bytes.length; at += step) yield bytes.subarray(at, at + step);
 }
 
 /** The segments of an OCTET STRING (primitive, or constructed as openssl streams it), uncopied. */

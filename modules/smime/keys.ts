@@ -8,6 +8,11 @@ import { SmimeDecryptError, SmimeFormatError } from "./errors.ts";
  * A private key held by node:crypto. A KeyObject rather than a WebCrypto CryptoKey because one key
  * must both sign (PKCS#1 v1.5 or PSS) and unwrap content keys (OAEP or PKCS#1 v1.5), and WebCrypto
  * binds a key to one algorithm and has no RSAES-PKCS1-v1_5 at all.
+ *
+ * @example
+ * ```ts
+ * const key: PrivateKey = parsePrivateKey(pemText);
+ * ```
  */
 export type PrivateKey = KeyObject;
 

@@ -11,25 +11,52 @@ import type { PrivateKey } from "./keys.ts";
 import { decodeBase64, parseContentType, parseEntity, splitMultipart } from "./mime.ts";
 import { type VerifiedSignature, verifySignedData } from "./signed_data.ts";
 
-/** Who must have signed: that exact certificate, or any trusted certificate for that address. */
+/**
+ * Who must have signed: that exact certificate, or any trusted certificate for that address.
+ *
+ * @example
+ * ```ts
+ * const expected: ExpectedSigner = entry.certificate ?? { email: entry.email };
+ * ```
+ */
 export type ExpectedSigner = Certificate | { readonly email?: string };
 
-/** The message and the keys, anchors and expectations to open it with. */
+/**
+ * The message and the keys, anchors and expectations to open it with.
+ *
+ * @example
+ * ```ts
+ * const options: OpenOptions = { message, recipientKey, recipientCert, trustAnchors: [uziCa] };
+ * ```
+ */
 export interface OpenOptions {
   /** The received message: MIME (headers + body), or bare DER/BER or PEM CMS. */
   readonly message: Uint8Array;
+  /** Our private key. */
   readonly recipientKey: PrivateKey;
+  /** Our certificate; selects the RecipientInfo addressed to us. */
   readonly recipientCert: Certificate;
+  /** The anchors a signer must chain to (pin the peer's CA, not a whole root store). */
   readonly trustAnchors: readonly Certificate[];
+  /** When given, a valid signature by anyone else is refused with SmimeSignerMismatch. */
   readonly expectedSigner?: ExpectedSigner;
   /** The time at which certificates must be valid; defaults to now. */
   readonly now?: Date;
 }
 
-/** The verified content and what was learned on the way. */
+/**
+ * The verified content and what was learned on the way.
+ *
+ * @example
+ * ```ts
+ * const { content, signer } = await open(options);
+ * audit("received", { from: signer.email, fingerprint: signer.certificate.fingerprint });
+ * ```
+ */
 export interface OpenedMessage {
   /** The signed MIME entity, byte for byte as signed. */
   readonly content: Uint8Array;
+  /** The verified signer: certificate, subject (`CN=…, O=…`) and first e-mail address. */
   readonly signer: {
     readonly certificate: Certificate;
     readonly subject: string;
@@ -39,14 +66,29 @@ export interface OpenedMessage {
   readonly algorithm: string;
   /** Key transport, e.g. "rsa-oaep-sha256" or "rsa-pkcs1-v1_5". */
   readonly keyTransport: string;
+  /** Clear-signed or opaque. */
   readonly signedAs: "multipart/signed" | "signed-data";
+  /** The signer's claimed signing time (signed attribute), if present. */
   readonly signingTime?: Date;
 }
 
 const pkcs7Mime = new Set(["application/pkcs7-mime", "application/x-pkcs7-mime"]);
 const pkcs7Signature = new Set(["application/pkcs7-signature", "application/x-pkcs7-signature"]);
 
-/** Decrypts and verifies a message; every refusal is a named SmimeError subclass. */
+/**
+ * Decrypts and verifies a message; every refusal is a named SmimeError subclass. Accepts MIME
+ * (application/pkcs7-mime), bare DER/BER and PEM; GCM or CBC; OAEP or PKCS#1 v1.5 key transport;
+ * clear (multipart/signed) or opaque (signed-data) signatures.
+ *
+ * @example
+ * ```ts
+ * const opened = await open({
+ *   message, recipientKey: ourKey, recipientCert: ours,
+ *   trustAnchors: [uziCa], expectedSigner: { email: "gateway@zkh-a.example" },
+ * });
+ * await Deno.writeFile("part.eml", opened.content);
+ * ```
+ */
 export function open(options: OpenOptions): Promise<OpenedMessage> {
   return Promise.resolve().then(() => openNow(options));
 }

@@ -32,9 +32,18 @@ import { SmimeDecryptError, SmimeFormatError, SmimeUnsupported } from "./errors.
 import { keyMatchesCertificate, type PrivateKey } from "./keys.ts";
 import { oids } from "./oids.ts";
 
-/** What a PKCS#12 file holds for us: the key, its certificate, and the other certificates. */
+/**
+ * What a PKCS#12 file holds for us: the key, its certificate, and the other certificates.
+ *
+ * @example
+ * ```ts
+ * const { key, certificate, chain }: Pkcs12Contents = await loadPkcs12("gateway.p12", password);
+ * ```
+ */
 export interface Pkcs12Contents {
+  /** The private key. */
   readonly key: PrivateKey;
+  /** The certificate whose public key matches `key`. */
   readonly certificate: Certificate;
   /** Every other certificate in the file (intermediates, CA). */
   readonly chain: readonly Certificate[];

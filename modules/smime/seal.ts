@@ -14,14 +14,27 @@ import { keyMatchesCertificate, type PrivateKey } from "./keys.ts";
 import { encodeBase64Lines, headerValue } from "./mime.ts";
 import { signDetached } from "./signed_data.ts";
 
-/** What to protect, with whose key, for whom. */
+/**
+ * What to protect, with whose key, for whom.
+ *
+ * @example
+ * ```ts
+ * const options: SealOptions = { content, signerCert, signerKey, recipients: [peer], includeSigner: true };
+ * ```
+ */
 export interface SealOptions {
-  /** A complete MIME entity (headers, empty line, body) in canonical form: CRLF line breaks. */
+  /**
+   * A complete MIME entity (headers, empty line, body) in canonical form: CRLF line breaks and a
+   * 7-bit transfer encoding (base64 for binary). Anything else is refused with SmimeFormatError.
+   */
   readonly content: Uint8Array;
+  /** Our signing certificate; included in the signature. */
   readonly signerCert: Certificate;
+  /** Its private key (RSA: PKCS#1 v1.5 SHA-256; EC: ECDSA SHA-256). */
   readonly signerKey: PrivateKey;
   /** Intermediate CA certificates to include in the signature. */
   readonly signerChain?: readonly Certificate[];
+  /** Certificates to encrypt to (RSA keys; RSA-OAEP SHA-256 key transport). */
   readonly recipients: readonly Certificate[];
   /** Also encrypt to `signerCert`, so our own copy (sent items, spool) stays readable. */
   readonly includeSigner?: boolean;
@@ -38,7 +51,19 @@ const encoder = new TextEncoder();
 
 /**
  * Signs `content` and encrypts the signed entity; returns the complete application/pkcs7-mime
- * message (headers, empty line, base64 body with CRLF line breaks).
+ * message (headers, empty line, base64 body with CRLF line breaks). Everything happens in memory:
+ * about five times the part size at peak, so parts must stay bounded (20 MB).
+ *
+ * @example
+ * ```ts
+ * const mail = await seal({
+ *   content: partEntity, // CRLF MIME entity, e.g. a base64 zip part
+ *   signerCert: ours, signerKey: ourKey,
+ *   recipients: [peerCert], includeSigner: true,
+ *   algorithm: "aes-256-cbc", // when the peer does not advertise AES-GCM
+ *   headers: { From: "gateway@zkh-a.example", To: "gateway@zkh-b.example" },
+ * });
+ * ```
  */
 export function seal(options: SealOptions): Promise<Uint8Array> {
   return Promise.resolve().then(() => sealNow(options));
@@ -49,6 +74,7 @@ function sealNow(options: SealOptions): Uint8Array {
   if (algorithm !== "aes-256-gcm" && algorithm !== "aes-256-cbc") {
     throw new SmimeFormatError(`unknown content encryption "${algorithm}"`);
   }
+  assertCanonical(options.content);
   if (!keyMatchesCertificate(options.signerKey, options.signerCert)) {
     throw new SmimeSignatureInvalid("the signer key does not belong to the signer certificate");
   }
@@ -96,6 +122,29 @@ function sealNow(options: SealOptions): Uint8Array {
     `Content-Transfer-Encoding: base64${crlf}` +
     `Content-Disposition: attachment; filename="smime.p7m"${crlf}${crlf}`;
   return encodeBase64Lines(envelope, encoder.encode(headers));
+}
+
+/**
+ * RFC 8551 §3.1.1/§3.1.3: the clear-signed entity must be canonical, CRLF line breaks and 7-bit
+ * safe transfer encodings. Peers canonicalise before verifying (measured: openssl cms -verify
+ * fails on bare-LF content), so non-canonical content is refused rather than silently rewritten.
+ */
+function assertCanonical(content: Uint8Array): void {
+  const view = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  for (let at = view.indexOf(0x0a); at !== -1; at = view.indexOf(0x0a, at + 1)) {
+    if (at === 0 || view[at - 1] !== 0x0d) {
+      throw new SmimeFormatError(
+        `content has a bare LF at byte ${at}: use CRLF line breaks (RFC 8551 §3.1.1)`,
+      );
+    }
+  }
+  for (let at = view.indexOf(0x0d); at !== -1; at = view.indexOf(0x0d, at + 1)) {
+    if (view[at + 1] !== 0x0a) {
+      throw new SmimeFormatError(
+        `content has a bare CR at byte ${at}: use CRLF line breaks (RFC 8551 §3.1.1)`,
+      );
+    }
+  }
 }
 
 /** A boundary that does not occur in the content (RFC 2046 §5.1.1). */

@@ -238,6 +238,21 @@ Deno.test({
           await assert.rejects(open(asBob(f, await Deno.readFile(out))), SmimeSignatureInvalid);
         },
       );
+      await t.step(
+        "seal refuses non-canonical (bare LF) content, which peers could not verify",
+        async () => {
+          const lf = new TextEncoder().encode("Content-Type: text/plain\n\nhello\n");
+          await assert.rejects(
+            seal({
+              content: lf,
+              signerCert: f.alice.cert,
+              signerKey: f.alice.key,
+              recipients: [f.bob.cert],
+            }),
+            SmimeFormatError,
+          );
+        },
+      );
       await t.step("signed-only message (never encrypted) is refused as format", async () => {
         const contentPath = join(f.pki.dir, "content2.eml");
         const out = join(f.pki.dir, "signed-only.eml");
