@@ -184,8 +184,14 @@ export function encodeBase64Lines(e: Encoded, prefix: Uint8Array = new Uint8Arra
   return out.subarray(0, pos);
 }
 
-/** Refuses header values that could inject further header lines. */
+/**
+ * Refuses header values that could inject further header lines, or that are not plain ASCII
+ * (those need RFC 2047 encoded-words, which the caller must apply).
+ */
 export function headerValue(value: string): string {
   if (/[\r\n]/.test(value)) throw new SmimeFormatError("header value contains a line break");
+  if (/[^\t\x20-\x7e]/.test(value)) {
+    throw new SmimeFormatError("header value is not printable ASCII; encode it per RFC 2047");
+  }
   return value;
 }
