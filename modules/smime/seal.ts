@@ -1,0 +1,157 @@
+/**
+ * Sign, then encrypt (RFC 8551 §3.7). The signed layer is a clear-signed multipart/signed entity
+ * (RFC 8551 §3.5.3, RFC 1847) rather than opaque signed-data: a receiver that can decrypt but not
+ * verify still gets the content as an ordinary MIME part, and whoever debugs a refused message can
+ * read the signed bytes directly. Inside the encryption no MTA can alter those bytes, which was the
+ * argument for opaque signing.
+ */
+import { randomBytes } from "node:crypto";
+import { concat } from "./ber.ts";
+import type { Certificate } from "./certificate.ts";
+import { type ContentAlgorithm, encryptContent } from "./enveloped.ts";
+import { SmimeFormatError, SmimeSignatureInvalid } from "./errors.ts";
+import { keyMatchesCertificate, type PrivateKey } from "./keys.ts";
+import { encodeBase64Lines, headerValue } from "./mime.ts";
+import { signDetached } from "./signed_data.ts";
+
+/**
+ * What to protect, with whose key, for whom.
+ *
+ * @example
+ * ```ts
+ * const options: SealOptions = { content, signerCert, signerKey, recipients: [peer], includeSigner: true };
+ * ```
+ */
+export interface SealOptions {
+  /**
+   * A complete MIME entity (headers, empty line, body) in canonical form: CRLF line breaks and a
+   * 7-bit transfer encoding (base64 for binary). Anything else is refused with SmimeFormatError.
+   */
+  readonly content: Uint8Array;
+  /** Our signing certificate; included in the signature. */
+  readonly signerCert: Certificate;
+  /** Its private key (RSA: PKCS#1 v1.5 SHA-256; EC: ECDSA SHA-256). */
+  readonly signerKey: PrivateKey;
+  /** Intermediate CA certificates to include in the signature. */
+  readonly signerChain?: readonly Certificate[];
+  /** Certificates to encrypt to (RSA keys; RSA-OAEP SHA-256 key transport). */
+  readonly recipients: readonly Certificate[];
+  /** Also encrypt to `signerCert`, so our own copy (sent items, spool) stays readable. */
+  readonly includeSigner?: boolean;
+  /** Default "aes-256-gcm" (AuthEnvelopedData); "aes-256-cbc" for peers without it. */
+  readonly algorithm?: ContentAlgorithm;
+  /** Extra outer header fields (From, To, Subject, Message-ID, Date); no patient data here. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The signing-time attribute; defaults to now. */
+  readonly signingTime?: Date;
+}
+
+const crlf = "\r\n";
+const encoder = new TextEncoder();
+
+/**
+ * Signs `content` and encrypts the signed entity; returns the complete application/pkcs7-mime
+ * message (headers, empty line, base64 body with CRLF line breaks). Everything happens in memory:
+ * about five times the part size at peak, so parts must stay bounded (20 MB).
+ *
+ * @example
+ * ```ts
+ * const mail = await seal({
+ *   content: partEntity, // CRLF MIME entity, e.g. a base64 zip part
+ *   signerCert: ours, signerKey: ourKey,
+ *   recipients: [peerCert], includeSigner: true,
+ *   algorithm: "aes-256-cbc", // when the peer does not advertise AES-GCM
+ *   headers: { From: "gateway@zkh-a.example", To: "gateway@zkh-b.example" },
+ * });
+ * ```
+ */
+export function seal(options: SealOptions): Promise<Uint8Array> {
+  return Promise.resolve().then(() => sealNow(options));
+}
+
+function sealNow(options: SealOptions): Uint8Array {
+  const algorithm = options.algorithm ?? "aes-256-gcm";
+  if (algorithm !== "aes-256-gcm" && algorithm !== "aes-256-cbc") {
+    throw new SmimeFormatError(`unknown content encryption "${algorithm}"`);
+  }
+  assertCanonical(options.content);
+  if (!keyMatchesCertificate(options.signerKey, options.signerCert)) {
+    throw new SmimeSignatureInvalid("the signer key does not belong to the signer certificate");
+  }
+  const signature = signDetached({
+    content: options.content,
+    certificate: options.signerCert,
+    key: options.signerKey,
+    chain: options.signerChain,
+    signingTime: options.signingTime ?? new Date(),
+  });
+  const boundary = freshBoundary(options.content);
+  // RFC 8551 §3.5.3: micalg names the digest actually used; protocol is the signature type.
+  const head = encoder.encode(
+    "MIME-Version: 1.0" + crlf +
+      `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256;${crlf}` +
+      ` boundary="${boundary}"${crlf}${crlf}` +
+      `--${boundary}${crlf}`,
+  );
+  const signaturePart = concat([
+    encoder.encode(
+      `${crlf}--${boundary}${crlf}` +
+        `Content-Type: application/pkcs7-signature; name="smime.p7s"${crlf}` +
+        `Content-Transfer-Encoding: base64${crlf}` +
+        `Content-Disposition: attachment; filename="smime.p7s"${crlf}${crlf}`,
+    ),
+    encodeBase64Lines({ chunks: [signature], length: signature.length }),
+    encoder.encode(`--${boundary}--${crlf}`),
+  ]);
+
+  const recipients = [...options.recipients];
+  if (options.includeSigner && !recipients.some((r) => r.equals(options.signerCert))) {
+    recipients.push(options.signerCert);
+  }
+  const envelope = encryptContent([head, options.content, signaturePart], recipients, algorithm);
+  const smimeType = algorithm === "aes-256-gcm" ? "authEnveloped-data" : "enveloped-data";
+  let headers = "";
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (!/^[!-9;-~]+$/.test(name) || /^(content-|mime-version$)/i.test(name)) {
+      throw new SmimeFormatError(`header "${name}" cannot be set on the sealed message`);
+    }
+    headers += `${name}: ${headerValue(value)}${crlf}`;
+  }
+  headers += "MIME-Version: 1.0" + crlf +
+    `Content-Type: application/pkcs7-mime; smime-type=${smimeType}; name="smime.p7m"${crlf}` +
+    `Content-Transfer-Encoding: base64${crlf}` +
+    `Content-Disposition: attachment; filename="smime.p7m"${crlf}${crlf}`;
+  return encodeBase64Lines(envelope, encoder.encode(headers));
+}
+
+/**
+ * RFC 8551 §3.1.1/§3.1.3: the clear-signed entity must be canonical, CRLF line breaks and 7-bit
+ * safe transfer encodings. Peers canonicalise before verifying (measured: openssl cms -verify
+ * fails on bare-LF content), so non-canonical content is refused rather than silently rewritten.
+ */
+function assertCanonical(content: Uint8Array): void {
+  const view = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  for (let at = view.indexOf(0x0a); at !== -1; at = view.indexOf(0x0a, at + 1)) {
+    if (at === 0 || view[at - 1] !== 0x0d) {
+      throw new SmimeFormatError(
+        `content has a bare LF at byte ${at}: use CRLF line breaks (RFC 8551 §3.1.1)`,
+      );
+    }
+  }
+  for (let at = view.indexOf(0x0d); at !== -1; at = view.indexOf(0x0d, at + 1)) {
+    if (view[at + 1] !== 0x0a) {
+      throw new SmimeFormatError(
+        `content has a bare CR at byte ${at}: use CRLF line breaks (RFC 8551 §3.1.1)`,
+      );
+    }
+  }
+}
+
+/** A boundary that does not occur in the content (RFC 2046 §5.1.1). */
+function freshBoundary(content: Uint8Array): string {
+  const view = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  for (;;) {
+    const boundary = `----=_bp_${randomBytes(16).toString("hex")}`;
+    if (view.indexOf(boundary, 0, "latin1") === -1) return boundary;
+  }
+}
