@@ -2,7 +2,9 @@ import { parseArgs } from "node:util";
 import { BeeldpoortError } from "../modules/core/mod.ts";
 import { doctorCommand, initCommand, serveCommand, versionCommand } from "./cli/basics.ts";
 import type { Command } from "./cli/command.ts";
+import { smimeOpenCommand, smimeSealCommand } from "./cli/smime.ts";
 import { studiesExportCommand, studiesListCommand } from "./cli/studies.ts";
+import { xdmInspectCommand, xdmPackCommand } from "./cli/xdm.ts";
 import { loadConfig } from "./config/load.ts";
 import { version } from "./version.ts";
 
@@ -14,6 +16,10 @@ const commands: Command[] = [
   versionCommand,
   studiesListCommand,
   studiesExportCommand,
+  xdmPackCommand,
+  xdmInspectCommand,
+  smimeSealCommand,
+  smimeOpenCommand,
 ];
 
 function usage(): string {

@@ -14,6 +14,8 @@ export interface Config {
     duplicates: "ignore" | "replace";
   };
   spool: { durability: "fsync" | "os" };
+  organization: { ura: string; name: string; mailAddress: string };
+  xdm: { partSizeBytes: number };
   log: { level: LogLevel };
 }
 
@@ -115,6 +117,32 @@ export const configSchema: Record<string, FieldSpec> = {
     values: ["fsync", "os"],
     description:
       "`fsync`: an object is on disk before it is acknowledged. `os`: faster, trusts the OS.",
+  },
+  "organization.ura": {
+    type: "string",
+    default: "",
+    description: "URA of this hospital (8 digits), the sender in every package. Empty: not set up.",
+    pattern: /^(\d{8})?$/,
+    patternText: "an URA of 8 digits (or empty)",
+  },
+  "organization.name": {
+    type: "string",
+    default: "",
+    description: "Name of this hospital as receivers see it.",
+  },
+  "organization.mailAddress": {
+    type: "string",
+    default: "",
+    description: "Mail address of this gateway; packages are sent from it.",
+    pattern: /^([^@\s]+@[^@\s]+)?$/,
+    patternText: "a mail address (or empty)",
+  },
+  "xdm.partSizeBytes": {
+    type: "integer",
+    default: 20_000_000,
+    min: 1_000_000,
+    max: 3_900_000_000,
+    description: "Largest XDM package (one mail part) in bytes before base64.",
   },
   "log.level": {
     type: "enum",

@@ -11,6 +11,9 @@ export interface InstanceHeader {
   seriesInstanceUid?: string;
   patientId?: string;
   issuerOfPatientId?: string;
+  /** The patient id's assigning authority as an ISO OID (Issuer of Patient ID Qualifiers). */
+  issuerOfPatientIdOid?: string;
+  transferSyntaxUid?: string;
   /** The BSN, when the header carries one (issuer NLMINBIZA or the BSN OID) that passes the 11-test. */
   bsn?: string;
   patientName?: string;
@@ -19,6 +22,7 @@ export interface InstanceHeader {
   studyDate?: string;
   studyTime?: string;
   studyDescription?: string;
+  studyId?: string;
   accessionNumber?: string;
   referringPhysicianName?: string;
   modality?: string;
@@ -65,6 +69,12 @@ function integer(value: unknown): number | undefined {
   if (s === undefined) return undefined;
   const n = Number.parseInt(s, 10);
   return Number.isFinite(n) ? n : undefined;
+}
+
+function issuerOid(ds: Naturalized): string | undefined {
+  const qualifiers = ds.IssuerOfPatientIDQualifiersSequence as Naturalized[] | undefined;
+  const id = Array.isArray(qualifiers) ? text(qualifiers[0]?.UniversalEntityID) : undefined;
+  return id && /^\d+(\.\d+)+$/.test(id) ? id : undefined;
 }
 
 function findBsn(ds: Naturalized): string | undefined {
@@ -117,6 +127,8 @@ export function readInstanceHeader(part10Prefix: Uint8Array): InstanceHeader {
     seriesInstanceUid: text(ds.SeriesInstanceUID),
     patientId: text(ds.PatientID),
     issuerOfPatientId: text(ds.IssuerOfPatientID),
+    issuerOfPatientIdOid: issuerOid(ds),
+    transferSyntaxUid: text(meta.TransferSyntaxUID),
     bsn: findBsn(ds),
     patientName: text(ds.PatientName),
     patientBirthDate: text(ds.PatientBirthDate),
@@ -124,6 +136,7 @@ export function readInstanceHeader(part10Prefix: Uint8Array): InstanceHeader {
     studyDate: text(ds.StudyDate),
     studyTime: text(ds.StudyTime),
     studyDescription: text(ds.StudyDescription),
+    studyId: text(ds.StudyID),
     accessionNumber: text(ds.AccessionNumber),
     referringPhysicianName: text(ds.ReferringPhysicianName),
     modality: text(ds.Modality),

@@ -70,22 +70,6 @@ export { parseCx } from "./read.ts";
 export { inspectXdm } from "./inspect.ts";
 
 /**
- * Reads the Part-10 files of one study from a folder (headers with dcmjs) and writes its XDM
- * part(s) at `out` (for `beeldpoort xdm pack`).
- *
- * @example
- * ```ts
- * const result = await packStudyDirectory("/tmp/study", {
- *   out: "/tmp/study.zip", note: "Graag beoordelen",
- *   sender: { ura: "00012345", organizationName: "Ziekenhuis X", email: "gw@x.example" },
- *   recipient: { email: "gw@y.example" }, patient: { bsn: "999999990" },
- * });
- * console.log(result.parts.map((p) => p.path));
- * ```
- */
-export { packStudyDirectory, readPart10Header } from "./study_dir.ts";
-
-/**
  * Builds the multipart/mixed MIME entity of a DICOM e-mail: Part-10 files as application/dicom
  * attachments or one application/zip DICOM.ZIP, plus the report and a text part; streamed base64.
  *
@@ -174,6 +158,5 @@ export type { XdmPackage, XdmPatientInfo } from "./read.ts";
 export type { XdmDocument, XdmSubmissionSet, XdmTransferInfo } from "./metadata_read.ts";
 export type { XdmLimits, XdmRandomAccessSource } from "./zip_read.ts";
 export type { XdmCheck, XdmInspection } from "./inspect.ts";
-export type { PackStudyDirectoryOptions, PackStudyDirectoryResult } from "./study_dir.ts";
 export type { MimeEntity, PackDicomEmailOptions } from "./email.ts";
 export type { KosOptions, KosReference } from "./kos.ts";

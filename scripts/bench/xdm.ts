@@ -6,7 +6,8 @@
  *
  * The last line of output is one JSON object with the measurements.
  */
-import { inspectXdm, packStudyDirectory, readXdm } from "../../modules/xdm/mod.ts";
+import { inspectXdm, readXdm } from "../../modules/xdm/mod.ts";
+import { packStudyDirectory } from "../../appliance/study_directory.ts";
 import {
   syntheticInstance,
   testRecipient,

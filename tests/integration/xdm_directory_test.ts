@@ -3,7 +3,8 @@
  * inspectXdm reports every check and names the failure of a tampered package.
  */
 import assert from "node:assert/strict";
-import { inspectXdm, packStudyDirectory, readXdm } from "../../modules/xdm/mod.ts";
+import { inspectXdm, readXdm } from "../../modules/xdm/mod.ts";
+import { packStudyDirectory } from "../../appliance/study_directory.ts";
 import {
   buildZip,
   collect,
