@@ -7,7 +7,9 @@
  * fsync and os), one receiver at a time, in one run. Prints files/s, MB/s and peak RSS for each
  * and the ratios; the last line is one JSON object.
  *
- * Options (environment): BENCH_INSTANCES (500), BENCH_LARGE_MB (1024), BENCH_DIR (/tmp/bp-bench-ingest).
+ * Options (environment): BENCH_INSTANCES (500), BENCH_LARGE_MB (1024; 0 skips the large
+ * instance), BENCH_DIR (/tmp/bp-bench-ingest), BENCH_RECEIVERS (comma-separated subset of
+ * storescp,orthanc,beeldpoortFsync,beeldpoortOs).
  */
 import {
   newUid,
@@ -21,6 +23,7 @@ const instances = Number(Deno.env.get("BENCH_INSTANCES") ?? 500);
 const largeMb = Number(Deno.env.get("BENCH_LARGE_MB") ?? 1024);
 const root = Deno.env.get("BENCH_DIR") ?? "/tmp/bp-bench-ingest";
 const nodelay = { TCP_NODELAY: "1" };
+const receiversWanted = Deno.env.get("BENCH_RECEIVERS")?.split(",");
 const mainTs = new URL("../../appliance/main.ts", import.meta.url).pathname;
 
 function dirBytes(dir: string): number {
@@ -49,7 +52,7 @@ function prepareData(): { studyDir: string; largeDir: string } {
       `generated ${instances} instances in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
   }
-  if (!ready(largeDir, 1)) {
+  if (largeMb > 0 && !ready(largeDir, 1)) {
     Deno.mkdirSync(largeDir, { recursive: true });
     // one frame of 16384 columns and as many rows as the size asks: the same bytes every run
     const cols = 16384;
@@ -100,12 +103,12 @@ async function measure(receiver: Receiver, studyDir: string, largeDir: string): 
   try {
     const studyBytes = dirBytes(studyDir);
     const seconds = await storescu(receiver.ae, receiver.port, studyDir);
-    const largeSeconds = await storescu(receiver.ae, receiver.port, largeDir);
+    const largeSeconds = largeMb > 0 ? await storescu(receiver.ae, receiver.port, largeDir) : NaN;
     const rss = receiver.process.peakRss() ?? 0;
     return {
       filesPerSecond: round(instances / seconds),
       megabytesPerSecond: round(studyBytes / 1e6 / seconds),
-      largeMegabytesPerSecond: round(dirBytes(largeDir) / 1e6 / largeSeconds),
+      largeMegabytesPerSecond: largeMb > 0 ? round(dirBytes(largeDir) / 1e6 / largeSeconds) : 0,
       peakRssMb: round(rss / 1048576),
     };
   } finally {
@@ -185,6 +188,7 @@ try {
     ["beeldpoortOs", () => startBeeldpoort(`${work}/bp-os`, "os")],
   ];
   for (const [key, start] of starters) {
+    if (receiversWanted && !receiversWanted.includes(key)) continue;
     results[key] = await measure(await start(), studyDir, largeDir);
     const r = results[key];
     console.log(
@@ -197,10 +201,10 @@ try {
 } finally {
   Deno.removeSync(work, { recursive: true });
 }
-const ratioToOrthanc =
-  round(results.beeldpoortFsync.filesPerSecond / results.orthanc.filesPerSecond * 100) / 100;
-const ratioToStorescp =
-  round(results.beeldpoortFsync.filesPerSecond / results.storescp.filesPerSecond * 100) / 100;
+const ratio = (a?: Result, b?: Result) =>
+  a && b ? Math.round((a.filesPerSecond / b.filesPerSecond) * 100) / 100 : null;
+const ratioToOrthanc = ratio(results.beeldpoortFsync, results.orthanc);
+const ratioToStorescp = ratio(results.beeldpoortFsync, results.storescp);
 console.log(
   `Beeldpoort (encrypted, fsync) vs Orthanc: ${ratioToOrthanc}x files/s; vs storescp: ${ratioToStorescp}x`,
 );
