@@ -86,9 +86,11 @@ Options:
       const algorithm: ContentAlgorithm = v.cbc ? "aes-256-cbc" : "aes-256-gcm";
       const message = await seal({
         content: v.mime ? input : fileAsMimeEntity(basename(v.in as string), input),
-        signerCert: loadCertificatePem(v["signer-cert"] as string),
-        signerKey: loadPrivateKeyPem(v["signer-key"] as string),
-        recipients: (v.recipient as string[]).map((path) => loadCertificatePem(path)),
+        signerCert: await loadCertificatePem(v["signer-cert"] as string),
+        signerKey: await loadPrivateKeyPem(v["signer-key"] as string),
+        recipients: await Promise.all(
+          (v.recipient as string[]).map((path) => loadCertificatePem(path)),
+        ),
         algorithm,
       });
       Deno.writeFileSync(v.out as string, message);
@@ -143,10 +145,10 @@ Options:
     try {
       const opened = await open({
         message: Deno.readFileSync(v.in as string),
-        recipientKey: loadPrivateKeyPem(v.key as string),
-        recipientCert: loadCertificatePem(v.cert as string),
-        trustAnchors: loadCertificatesPem(v.trust as string),
-        expectedSigner: v.signer ? loadCertificatePem(v.signer as string) : undefined,
+        recipientKey: await loadPrivateKeyPem(v.key as string),
+        recipientCert: await loadCertificatePem(v.cert as string),
+        trustAnchors: await loadCertificatesPem(v.trust as string),
+        expectedSigner: v.signer ? await loadCertificatePem(v.signer as string) : undefined,
       });
       const content = v.mime ? opened.content : mimeEntityBody(opened.content);
       Deno.writeFileSync(v.out as string, content);
