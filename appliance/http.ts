@@ -4,6 +4,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AuthService } from "../modules/auth/mod.ts";
 import type { Database } from "../modules/db/mod.ts";
 import type { Logger } from "../modules/core/mod.ts";
+import type { StudyIndex } from "../modules/studies/mod.ts";
 import { createUi } from "../ui/app.ts";
 import { version } from "./version.ts";
 
@@ -11,6 +12,7 @@ import { version } from "./version.ts";
 export interface HttpDeps {
   database: Database;
   auth: AuthService;
+  studies: StudyIndex;
   log: Logger;
   startedAt: Date;
 }
@@ -49,7 +51,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     }, databaseOk ? 200 : 503);
   });
 
-  app.route("/", createUi({ auth: deps.auth, log: deps.log }));
+  app.route("/", createUi({ auth: deps.auth, studies: deps.studies, log: deps.log }));
   app.onError((error, c) => {
     log.error("request failed", { path: new URL(c.req.url).pathname, error });
     return c.text("Internal error", 500);

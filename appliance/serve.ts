@@ -33,7 +33,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
   const services = await openServices(config, log, database);
   const { auth } = services;
 
-  const app = createHttpApp({ database, auth, log, startedAt });
+  const app = createHttpApp({ database, auth, studies: services.studies, log, startedAt });
   const server = Deno.serve({
     hostname: config.http.host,
     port: config.http.port,

@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AuthService, Session } from "../modules/auth/mod.ts";
 import { SetupTokenInvalid, WeakPassword } from "../modules/auth/mod.ts";
 import type { Logger } from "../modules/core/mod.ts";
+import type { StudyIndex } from "../modules/studies/mod.ts";
 import { asLang, type MessageKey, translator } from "./i18n/mod.ts";
 import type { PageContext } from "./pages/layout.ts";
 import { loginPage } from "./pages/login.ts";
@@ -18,6 +19,7 @@ const langCookie = "bp_lang";
 /** What the UI needs from the rest of the appliance. */
 export interface UiDeps {
   auth: AuthService;
+  studies: StudyIndex;
   log: Logger;
 }
 
@@ -145,7 +147,13 @@ export function createUi(deps: UiDeps): Hono<Env> {
     return c.redirect("/login", 303);
   });
 
-  app.get("/dashboard", requireSession, (c) => c.html(dashboardPage(c.get("page"))));
+  app.get("/dashboard", requireSession, async (c) => {
+    const [counts, recent] = await Promise.all([
+      deps.studies.stateCounts(),
+      deps.studies.listStudies({ limit: 20 }),
+    ]);
+    return c.html(dashboardPage(c.get("page"), counts, recent));
+  });
 
   app.notFound((c) => {
     const page = c.get("page") ?? { lang: "nl", t: translator("nl"), path: "/" };

@@ -23,6 +23,11 @@ export function translator(lang: Lang): Translate {
     table[key].replace(/\{(\w+)\}/g, (whole, name: string) => vars?.[name] ?? whole);
 }
 
+/** Whether `key` is a translation key (for labels built from data, such as a study state). */
+export function isMessageKey(key: string): key is MessageKey {
+  return key in nl;
+}
+
 /** Narrows an arbitrary string to a supported language, defaulting to Dutch. */
 export function asLang(value: string | undefined | null): Lang {
   return value === "en" ? "en" : "nl";
