@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { DatabaseSchema } from "../db/mod.ts";
 import type { NormalEndpoint, NormalEntry } from "./normalise.ts";
 import type { CertificateUse, SyncRun } from "./types.ts";
@@ -235,7 +235,7 @@ export async function recordRun(db: Db, run: SyncRun): Promise<void> {
 /** The most recent sync runs, newest first. */
 export async function listRuns(db: Db, limit: number): Promise<SyncRun[]> {
   const rows = await db.selectFrom("addressbook_sync_runs").selectAll()
-    .orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
+    .orderBy("started_at", "desc").orderBy(sql`rowid`, "desc").limit(limit).execute();
   return rows.map((r) => ({
     id: r.id,
     source: r.source,
