@@ -78,66 +78,74 @@ export interface SearchDocument<T> {
   departments: string[];
 }
 
-interface Indexed<T> {
-  document: SearchDocument<T>;
-  name: string[];
-  city: string[];
-  department: string[];
-}
-
 /** An index over documents; rebuild it after a sync. */
 export interface SearchIndex<T> {
   search(text: string, limit: number): T[];
   readonly size: number;
 }
 
+interface Postings {
+  /** Documents with this token in their name (fuzzy matching applies). */
+  name: number[];
+  /** Documents with this token in city, department, URA or AGB (exact or prefix only). */
+  other: number[];
+}
+
 /**
- * Builds a search index. A query matches when every query token matches a token of the name, city
- * or a department (exactly, as prefix, or - on names - within a small edit distance); an exact URA
- * or AGB matches directly. Results are ordered by score, then by name.
+ * Builds a search index: an inverted index from folded tokens to documents, so a query compares
+ * itself with each distinct token once instead of with every document. A query matches when every
+ * query token matches a token of the name (exactly, as prefix, or within a small edit distance),
+ * or of the city, a department, the URA or the AGB (exactly or as prefix). Results are ordered by
+ * score, then by name.
  */
 export function createSearchIndex<T>(documents: SearchDocument<T>[]): SearchIndex<T> {
-  const indexed: Indexed<T>[] = documents.map((document) => ({
-    document,
-    name: foldTokens(document.name),
-    city: foldTokens(document.city ?? ""),
-    department: document.departments.flatMap(foldTokens),
-  }));
+  const collator = new Intl.Collator("nl");
+  const order = documents.map((_, i) => i)
+    .sort((a, b) => collator.compare(documents[a].name, documents[b].name));
+  const rank = new Uint32Array(documents.length);
+  order.forEach((doc, position) => (rank[doc] = position));
+  const vocabulary = new Map<string, Postings>();
+  const add = (token: string, doc: number, field: keyof Postings) => {
+    let postings = vocabulary.get(token);
+    if (!postings) vocabulary.set(token, postings = { name: [], other: [] });
+    const list = postings[field];
+    if (list[list.length - 1] !== doc) list.push(doc);
+  };
+  documents.forEach((d, doc) => {
+    for (const t of foldTokens(d.name)) add(t, doc, "name");
+    for (const t of foldTokens(d.city ?? "")) add(t, doc, "other");
+    for (const dep of d.departments) for (const t of foldTokens(dep)) add(t, doc, "other");
+    add(d.ura, doc, "other");
+    if (d.agb) add(d.agb, doc, "other");
+  });
+  const entries = [...vocabulary.entries()];
   return {
-    size: indexed.length,
+    size: documents.length,
     search(text, limit) {
-      const query = text.trim();
-      if (!query) return [];
-      const digits = query.replace(/\s+/g, "");
-      if (/^\d{8}$/.test(digits)) {
-        const hits = indexed.filter((i) => i.document.ura === digits || i.document.agb === digits);
-        if (hits.length > 0) return hits.slice(0, limit).map((i) => i.document.value);
-      }
-      const tokens = foldTokens(query);
-      if (tokens.length === 0) return [];
-      const scored: { item: Indexed<T>; score: number }[] = [];
-      for (const item of indexed) {
-        let total = 0;
-        for (const q of tokens) {
-          let best = 0;
-          for (const t of item.name) best = Math.max(best, tokenScore(q, t, true) * 2);
-          if (best < 8) {
-            for (const t of item.city) best = Math.max(best, tokenScore(q, t, false));
-            for (const t of item.department) best = Math.max(best, tokenScore(q, t, false));
+      const tokens = foldTokens(text);
+      if (tokens.length === 0 || limit <= 0) return [];
+      let totals: Float64Array | undefined;
+      for (const q of tokens) {
+        const best = new Float64Array(documents.length);
+        for (const [token, postings] of entries) {
+          if (postings.name.length > 0) {
+            const score = tokenScore(q, token, true) * 2;
+            if (score > 0) { for (const d of postings.name) if (score > best[d]) best[d] = score; }
           }
-          if (best === 0 && item.document.ura.startsWith(q)) best = 3;
-          if (best === 0) {
-            total = 0;
-            break;
+          if (postings.other.length > 0) {
+            const score = tokenScore(q, token, false);
+            if (score > 0) { for (const d of postings.other) if (score > best[d]) best[d] = score; }
           }
-          total += best;
         }
-        if (total > 0) scored.push({ item, score: total });
+        if (!totals) totals = best;
+        else {for (let d = 0; d < best.length; d++) {
+            totals[d] = best[d] > 0 ? totals[d] + best[d] : 0;
+          }}
       }
-      scored.sort((a, b) =>
-        b.score - a.score || a.item.document.name.localeCompare(b.item.document.name)
-      );
-      return scored.slice(0, limit).map((s) => s.item.document.value);
+      const hits: number[] = [];
+      for (let d = 0; d < totals!.length; d++) if (totals![d] > 0) hits.push(d);
+      hits.sort((a, b) => totals![b] - totals![a] || rank[a] - rank[b]);
+      return hits.slice(0, limit).map((d) => documents[d].value);
     },
   };
 }

@@ -101,7 +101,7 @@ export function startFhirTestServer(
     const params = url.searchParams;
     const all = [...store.values()]
       .filter((r) => r.resourceType === type && matches(r, params))
-      .sort((a, b) => a.id.localeCompare(b.id));
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const count = Number(params.get("_count") ?? 50);
     const offset = Number(params.get("_offset") ?? 0);
     const page = all.slice(offset, offset + count);
