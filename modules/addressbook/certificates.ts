@@ -4,7 +4,14 @@ import { BeeldpoortError } from "../core/mod.ts";
 import { CertificateUraMismatch } from "./errors.ts";
 import type { CertificateUse } from "./types.ts";
 
-/** The bytes are not an X.509 certificate we can read. */
+/**
+ * The bytes are not an X.509 certificate we can read.
+ *
+ * @example
+ * ```ts
+ * try { parseCertificate(bytes); } catch (e) { if (e instanceof CertificateUnreadable) skip(); }
+ * ```
+ */
 export class CertificateUnreadable extends BeeldpoortError {
   readonly code = "ADDRESSBOOK_CERT_UNREADABLE";
 }
@@ -115,7 +122,14 @@ function extensionValues(der: Uint8Array): { oid: Uint8Array; value: Uint8Array 
 const sameBytes = (a: Uint8Array, b: number[]) =>
   a.length === b.length && b.every((v, i) => a[i] === v);
 
-/** Reads the UZI identity string; undefined when it is not one. */
+/**
+ * Reads the UZI identity string; undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * parseUziIdentity("2.16.528.1.1003.1.3.5.5.5-1-12345678-S-90000123-00.000-00000000")?.ura; // "90000123"
+ * ```
+ */
 export function parseUziIdentity(value: string): UziIdentity | undefined {
   const parts = value.split("-");
   if (parts.length !== 7 || !parts[0].startsWith(uziCaPrefix)) return undefined;

@@ -30,8 +30,24 @@ import type {
   SyncProblem,
 } from "./types.ts";
 
-/** Where our FHIR extensions and code systems live. */
+/**
+ * Where our FHIR extensions live (Endpoint: smime-certificate, max-message-size,
+ * content-encryption).
+ *
+ * @example
+ * ```ts
+ * const url = fhirExtensionBase + "smime-certificate";
+ * ```
+ */
 export const fhirExtensionBase = "https://beeldpoort.nl/fhir/StructureDefinition/";
+/**
+ * The code system of Endpoint.payloadType codes `xdm` and `dicom-email`.
+ *
+ * @example
+ * ```ts
+ * const coding = { system: payloadFormatSystem, code: "xdm" };
+ * ```
+ */
 export const payloadFormatSystem = "https://beeldpoort.nl/fhir/CodeSystem/payload-format";
 
 const uraSystems = new Set(["http://fhir.nl/fhir/NamingSystem/ura", "urn:oid:2.16.528.1.1007.3.3"]);

@@ -21,7 +21,14 @@ export interface LdapAttributeMap {
   contentEncryption?: string;
 }
 
-/** Defaults: one inetOrgPerson per gateway mailbox (RFC 2798), URA in `uid`. */
+/**
+ * Defaults: one inetOrgPerson per gateway mailbox (RFC 2798), URA in `uid`.
+ *
+ * @example
+ * ```ts
+ * ldapSource({ url, searchBase, attributes: { ...defaultLdapAttributes, ura: "employeeNumber" } });
+ * ```
+ */
 export const defaultLdapAttributes: LdapAttributeMap = {
   ura: "uid",
   name: "o",

@@ -32,7 +32,14 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-/** The hourly default of the issue. */
+/**
+ * The default schedule: hourly.
+ *
+ * @example
+ * ```ts
+ * book.startSchedule(defaultSyncIntervalMs);
+ * ```
+ */
 export const defaultSyncIntervalMs = 60 * 60 * 1000;
 
 /** What the address book needs. */

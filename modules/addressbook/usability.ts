@@ -1,7 +1,14 @@
 import type { CertificateInfo, Usability } from "./types.ts";
 import type { NormalEndpoint } from "./normalise.ts";
 
-/** Certificates that expire within this many days are flagged, so an admin can chase the peer. */
+/**
+ * Certificates that expire within this many days are flagged, so an admin can chase the peer.
+ *
+ * @example
+ * ```ts
+ * const soon = cert.notAfter.getTime() - Date.now() < expiryWarningDays * 86_400_000;
+ * ```
+ */
 export const expiryWarningDays = 30;
 
 const day = 24 * 60 * 60 * 1000;
