@@ -27,6 +27,8 @@ export interface LeafOptions {
   email?: string;
   /** Puts the UZI identity with this URA in otherName 2.5.5.5 (UZI server certificate, "S"). */
   ura?: string;
+  /** Puts this URA in otherName permanentIdentifier (RFC 4043) with the URA register as assigner. */
+  permanentIdentifierUra?: string;
   use?: "encryption" | "signing" | "both";
   notBefore: Date;
   notAfter: Date;
@@ -139,6 +141,9 @@ subjectKeyIdentifier = hash
           `otherName:2.5.5.5;IA5STRING:2.16.528.1.1003.1.3.5.5.5-1-9000${n}-S-${options.ura}-00.000-00000000`,
         );
       }
+      if (options.permanentIdentifierUra) {
+        alt.push("otherName:1.3.6.1.5.5.7.8.3;SEQUENCE:permanent_id");
+      }
       await Deno.writeTextFile(
         join(dir, `leaf${n}.cnf`),
         `[v3]
@@ -146,6 +151,9 @@ basicConstraints = CA:FALSE
 keyUsage = ${usage[options.use ?? "both"]}
 extendedKeyUsage = emailProtection
 ${alt.length ? `subjectAltName = ${alt.join(", ")}` : ""}
+[permanent_id]
+identifierValue = UTF8:${options.permanentIdentifierUra ?? ""}
+assigner = OID:2.16.528.1.1007.3.3
 `,
       );
       await openssl([
