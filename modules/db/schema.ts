@@ -82,6 +82,75 @@ export interface InstancesTable {
   received_at: string;
 }
 
+/** An organisation in the address book, one row per source that lists it (modules/addressbook). */
+export interface AddressbookEntriesTable {
+  source: string;
+  ura: string;
+  name: string;
+  agb: string | null;
+  city: string | null;
+  address: string | null;
+  /** JSON array of { name, endpointAddresses }. */
+  departments: Generated<string>;
+  /** SHA-256 of the entry's content, to tell changed from unchanged on sync. */
+  hash: string;
+  updated_at: string;
+}
+
+/** A mail endpoint of a peer gateway. `formats` and `content_encryption` are JSON arrays. */
+export interface AddressbookEndpointsTable {
+  source: string;
+  ura: string;
+  address: string;
+  position: number;
+  formats: string;
+  max_message_bytes: number | null;
+  content_encryption: string;
+  department: string | null;
+  /** JSON array of { fingerprint, code, reason } for certificates refused at sync. */
+  refused_certificates: Generated<string>;
+}
+
+/** A peer's S/MIME certificate on an endpoint; `use` is encryption or signing. */
+export interface AddressbookCertificatesTable {
+  source: string;
+  ura: string;
+  endpoint_address: string;
+  use: string;
+  fingerprint: string;
+  der: Uint8Array;
+  subject: string;
+  issuer: string;
+  serial_number: string;
+  not_before: string;
+  not_after: string;
+  cert_ura: string | null;
+  emails: Generated<string>;
+}
+
+/** One sync of one address-book source: counts, duration and problems (JSON array). */
+export interface AddressbookSyncRunsTable {
+  id: string;
+  source: string;
+  mode: string;
+  status: string;
+  started_at: string;
+  duration_ms: number;
+  added: number;
+  changed: number;
+  removed: number;
+  rejected: number;
+  problems: string;
+}
+
+/** Per source: where the next incremental sync starts. */
+export interface AddressbookSourceStateTable {
+  source: string;
+  watermark: string | null;
+  last_success_at: string | null;
+  last_full_at: string | null;
+}
+
 /** The whole database as Kysely sees it. Modules add their tables here with their migration. */
 export interface DatabaseSchema {
   users: UsersTable;
@@ -91,4 +160,9 @@ export interface DatabaseSchema {
   studies: StudiesTable;
   series: SeriesTable;
   instances: InstancesTable;
+  addressbook_entries: AddressbookEntriesTable;
+  addressbook_endpoints: AddressbookEndpointsTable;
+  addressbook_certificates: AddressbookCertificatesTable;
+  addressbook_sync_runs: AddressbookSyncRunsTable;
+  addressbook_source_state: AddressbookSourceStateTable;
 }
