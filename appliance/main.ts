@@ -1,5 +1,11 @@
 import { parseArgs } from "node:util";
 import { BeeldpoortError } from "../modules/core/mod.ts";
+import {
+  addressbookImportCommand,
+  addressbookSearchCommand,
+  addressbookShowCommand,
+  addressbookSyncCommand,
+} from "./cli/addressbook.ts";
 import { doctorCommand, initCommand, serveCommand, versionCommand } from "./cli/basics.ts";
 import type { Command } from "./cli/command.ts";
 import { smimeOpenCommand, smimeSealCommand } from "./cli/smime.ts";
@@ -20,6 +26,10 @@ const commands: Command[] = [
   xdmInspectCommand,
   smimeSealCommand,
   smimeOpenCommand,
+  addressbookSyncCommand,
+  addressbookImportCommand,
+  addressbookSearchCommand,
+  addressbookShowCommand,
 ];
 
 function usage(): string {

@@ -66,6 +66,8 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     );
   }
 
+  services.addressBook.startSchedule(config.addressbook.syncIntervalMinutes * 60_000);
+
   let setupUrl: string | null = null;
   if (!(await auth.hasAdmin())) {
     const token = await auth.issueSetupToken();

@@ -1,8 +1,10 @@
+import { type AddressBook, createAddressBook } from "../modules/addressbook/mod.ts";
 import { type AuthService, createAuthService } from "../modules/auth/mod.ts";
 import { BeeldpoortError, type Logger } from "../modules/core/mod.ts";
 import { type Database, migrateToLatest, openDatabase } from "../modules/db/mod.ts";
 import { createSpool, type Spool } from "../modules/spool/mod.ts";
 import { createStudyIndex, type StudyIndex } from "../modules/studies/mod.ts";
+import { addressBookSources } from "./addressbook_sources.ts";
 import type { Config } from "./config/schema.ts";
 import { type DataPaths, dataPaths } from "./paths.ts";
 
@@ -18,6 +20,7 @@ export interface Services {
   auth: AuthService;
   spool: Spool;
   studies: StudyIndex;
+  addressBook: AddressBook;
   close(): Promise<void>;
 }
 
@@ -49,12 +52,17 @@ export async function openServices(
     log,
   });
   masterKey.fill(0);
+  const addressBook = createAddressBook({ db: db.db, sources: addressBookSources(config), log });
   return {
     paths,
     database: db,
     auth: createAuthService({ db: db.db }),
     spool,
     studies: createStudyIndex({ db: db.db, duplicatePolicy: config.dicom.duplicates, log }),
-    close: () => db.close(),
+    addressBook,
+    async close() {
+      await addressBook.stop();
+      await db.close();
+    },
   };
 }

@@ -9,6 +9,8 @@ export const systemPackages: { pkg: string; command: string }[] = [
   { pkg: "libxml2-utils", command: "xmllint" },
   { pkg: "openssl", command: "openssl" },
   { pkg: "chromium", command: "chromium" },
+  { pkg: "slapd", command: "slapd" },
+  { pkg: "ldap-utils", command: "ldapsearch" },
 ];
 
 /** Whether `command` is on the PATH (or in /usr/sbin, where Debian puts Orthanc). */

@@ -16,6 +16,17 @@ export interface Config {
   spool: { durability: "fsync" | "os" };
   organization: { ura: string; name: string; mailAddress: string };
   xdm: { partSizeBytes: number };
+  addressbook: {
+    syncIntervalMinutes: number;
+    fhirUrl: string;
+    ldapUrl: string;
+    ldapSearchBase: string;
+    ldapFilter: string;
+    ldapBindDn: string;
+    ldapPassword: string;
+    bundleFile: string;
+    bundleTrustFile: string;
+  };
   log: { level: LogLevel };
 }
 
@@ -143,6 +154,58 @@ export const configSchema: Record<string, FieldSpec> = {
     min: 1_000_000,
     max: 3_900_000_000,
     description: "Largest XDM package (one mail part) in bytes before base64.",
+  },
+  "addressbook.syncIntervalMinutes": {
+    type: "integer",
+    default: 60,
+    min: 1,
+    max: 10080,
+    description: "Minutes between address-book syncs (and one at start).",
+  },
+  "addressbook.fhirUrl": {
+    type: "string",
+    default: "",
+    description: "FHIR base URL of an mCSD care-provider directory. Empty: not used.",
+    pattern: /^(https?:\/\/\S+)?$/,
+    patternText: "an http(s) URL (or empty)",
+  },
+  "addressbook.ldapUrl": {
+    type: "string",
+    default: "",
+    description: "LDAP directory, ldap://host:389 or ldaps://host:636. Empty: not used.",
+    pattern: /^(ldaps?:\/\/\S+)?$/,
+    patternText: "an ldap:// or ldaps:// URL (or empty)",
+  },
+  "addressbook.ldapSearchBase": {
+    type: "string",
+    default: "",
+    description: "Search base of the LDAP directory, e.g. ou=zorgaanbieders,dc=example,dc=nl.",
+  },
+  "addressbook.ldapFilter": {
+    type: "string",
+    default: "(&(objectClass=inetOrgPerson)(mail=*))",
+    description: "LDAP search filter for gateway entries.",
+  },
+  "addressbook.ldapBindDn": {
+    type: "string",
+    default: "",
+    description: "DN to bind as; empty binds anonymously.",
+  },
+  "addressbook.ldapPassword": {
+    type: "string",
+    default: "",
+    description: "Password for addressbook.ldapBindDn.",
+    secret: true,
+  },
+  "addressbook.bundleFile": {
+    type: "string",
+    default: "",
+    description: "A CMS-signed mCSD bundle file, for sites without a directory connection.",
+  },
+  "addressbook.bundleTrustFile": {
+    type: "string",
+    default: "",
+    description: "PEM certificate(s) the bundle's signer must chain to.",
   },
   "log.level": {
     type: "enum",
