@@ -5,8 +5,12 @@ export interface PeerProcess {
   pid: number;
   /** Peak resident memory so far in bytes (VmHWM from /proc), or null once it has exited. */
   peakRss(): number | null;
-  /** Output collected so far. */
+  /** Output collected so far: stdout and stderr together, and each on its own. */
   output(): string;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when the process has exited. */
+  status: Promise<Deno.CommandStatus>;
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
@@ -35,16 +39,23 @@ export function startPeer(
     stderr: "piped",
     stdin: "null",
   }).spawn();
-  let text = "";
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
+  const text = { all: "", stdout: "", stderr: "" };
+  const pump = async (stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+    for await (const chunk of stream) {
+      const piece = decoder.decode(chunk, { stream: true });
+      text.all += piece;
+      text[name] += piece;
+    }
   };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const pumps = Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);
   return {
     pid: child.pid,
     peakRss: () => peakRssOf(child.pid),
-    output: () => text,
+    output: () => text.all,
+    stdout: () => text.stdout,
+    stderr: () => text.stderr,
+    status: child.status,
     async stop(signal: Deno.Signal = "SIGTERM") {
       try {
         child.kill(signal);

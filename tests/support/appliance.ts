@@ -1,4 +1,5 @@
 /** Starts the real appliance as a child process (as an operator would) for integration tests. */
+import { startPeer, waitFor } from "../../scripts/peers/process.ts";
 
 const mainTs = new URL("../../appliance/main.ts", import.meta.url).pathname;
 
@@ -55,8 +56,7 @@ export async function startAppliance(
   env: Record<string, string> = {},
 ): Promise<ApplianceProcess> {
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", mainTs, "serve"],
+  const child = startPeer(Deno.execPath(), ["run", "-A", mainTs, "serve"], {
     cwd,
     env: {
       NO_COLOR: "1",
@@ -64,47 +64,25 @@ export async function startAppliance(
       BEELDPOORT_DICOM__PORT: String(freePort()),
       ...env,
     },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let stdout = "";
-  let stderr = "";
-  const pump = async (stream: ReadableStream<Uint8Array>, into: (s: string) => void) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) into(decoder.decode(chunk, { stream: true }));
-  };
-  const pumps = Promise.all([
-    pump(child.stdout, (s) => (stdout += s)),
-    pump(child.stderr, (s) => (stderr += s)),
-  ]);
+  });
   const ready = (): boolean =>
-    stderr.includes('"web UI listening"') &&
-    (stdout.includes("/setup?token=") || stdout.includes("Beeldpoort is running"));
-  const deadline = Date.now() + 30_000;
+    child.stderr().includes('"web UI listening"') &&
+    (child.stdout().includes("/setup?token=") || child.stdout().includes("Beeldpoort is running"));
   let exited = false;
   child.status.then(() => (exited = true));
-  while (!ready()) {
-    if (exited || Date.now() > deadline) {
-      await pumps.catch(() => {});
-      throw new Error(`appliance did not start:\n${stdout}\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitFor("the appliance to listen", () => exited || ready());
+    if (!ready()) throw new Error("exited");
+  } catch {
+    await child.stop("SIGKILL");
+    throw new Error(`appliance did not start:\n${child.output()}`);
   }
   return {
     baseUrl: `https://127.0.0.1:${port}`,
     port,
-    setupUrl: stdout.match(/https:\/\/\S+\/setup\?token=\S+/)?.[0] ?? null,
-    output: () => ({ stdout, stderr }),
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch {
-        // already gone
-      }
-      const status = await child.status;
-      await pumps;
-      return status;
-    },
+    setupUrl: child.stdout().match(/https:\/\/\S+\/setup\?token=\S+/)?.[0] ?? null,
+    output: () => ({ stdout: child.stdout(), stderr: child.stderr() }),
+    stop: (signal: Deno.Signal = "SIGTERM") => child.stop(signal),
   };
 }
 
