@@ -5,7 +5,7 @@
 import dcmjs from "dcmjs";
 import * as fflate from "fflate";
 import zlib from "node:zlib";
-import { randomUUID } from "node:crypto";
+import { newUid } from "./dicom_fixtures.ts";
 import type { XdmInstance, XdmStudy } from "../../modules/xdm/mod.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -14,9 +14,8 @@ const data = (dcmjs as any).data;
 export const SC_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.7";
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";
 
-export function uid(): string {
-  return `2.25.${BigInt("0x" + randomUUID().replace(/-/g, "")).toString()}`;
-}
+/** A fresh UID (the shared generator of the DICOM fixtures). */
+export const uid = () => newUid();
 
 export interface SyntheticInstanceOptions {
   studyUid: string;
