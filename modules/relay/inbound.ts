@@ -231,7 +231,8 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
     try {
       pkg = await readXdm(memorySource(zipBytes));
     } catch (error) {
-      throw refusalOf(error) ?? error;
+      // The zip is in memory: whatever fails while reading it is the package's fault.
+      throw refusalOf(error) ?? new RelayPackageInvalid(`the XDM zip cannot be read: ${error}`);
     }
     try {
       const info = pkg.transfer ?? {
@@ -255,7 +256,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
       try {
         await pkg.verifyAll();
       } catch (error) {
-        throw refusalOf(error) ?? error;
+        throw refusalOf(error) ?? new RelayPackageInvalid(`a document cannot be read: ${error}`);
       }
       const known = await db.selectFrom("relay_parts").select("part_number")
         .where("direction", "=", "in").where("transfer_id", "=", info.transferId)

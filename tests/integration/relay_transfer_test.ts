@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadCertificatePem, loadPrivateKeyPem } from "../../modules/smime/mod.ts";
-import { parsePart } from "../../modules/relay/mod.ts";
+import { Buffer } from "node:buffer";
+import { loadCertificatePem, loadPrivateKeyPem, open, seal } from "../../modules/smime/mod.ts";
+import { buildPart, decodedBody, parsePart } from "../../modules/relay/mod.ts";
 import { missing } from "../support/peers.ts";
 import {
   type CapturedMail,
@@ -261,6 +262,41 @@ Deno.test("relay: a message encrypted for someone else is refused", async () => 
     const sent = await send(pair, studyUid);
     await network.deliverAll();
     await assertRefused(pair, sent.transferId, "RELAY_NOT_FOR_US", /cannot be decrypted/);
+  });
+});
+
+Deno.test("relay: a part whose image does not match its XDM hash is refused; nothing is stored", async () => {
+  await withPair(async (pair, studyUid, files) => {
+    const { a, b, network } = pair;
+    const sent = await send(pair, studyUid);
+    const [genuine] = network.take();
+    const opened = await open({
+      message: genuine.raw,
+      recipientKey: b.identity.key,
+      recipientCert: b.identity.certificate,
+      trustAnchors: [pair.ca],
+    });
+    const entity = parsePart(opened.content);
+    const zip = Buffer.from(decodedBody(entity));
+    // Images are stored, not deflated: flip one pixel byte of the first image found in the zip.
+    const tails = [...files.values()].map((f) => Buffer.from(f.subarray(f.length - 64)));
+    const at = tails.map((t) => zip.indexOf(t)).find((i) => i !== -1)!;
+    zip[at] ^= 0xff;
+    const b64 = zip.toString("base64").replace(/.{76}/g, "$&\r\n").replace(/\r\n$/, "") + "\r\n";
+    const content = buildPart([
+      ["Content-Type", entity.headers.get("content-type")!],
+      ["Content-Transfer-Encoding", "base64"],
+    ], b64);
+    const raw = await seal({
+      content,
+      signerCert: a.identity.certificate,
+      signerKey: a.identity.key,
+      recipients: [b.identity.certificate],
+      headers: { From: a.address, To: b.address, "Message-ID": genuine.messageId },
+    });
+    await network.deliver({ ...genuine, raw });
+    await network.deliverAll();
+    await assertRefused(pair, sent.transferId, "RELAY_HASH_MISMATCH", /SHA-1|hash/i);
   });
 });
 
