@@ -14,7 +14,7 @@ import { RelayNothingToSend, RelayRecipientUnusable, RelayTransferNotFound } fro
 import type { DispositionNotice } from "./mdn.ts";
 import { buildPart } from "./mime.ts";
 import { partRows, setTransferState, transferRow, transferStatus } from "./store.ts";
-import type { SendTransferRequest, TransferStatus } from "./types.ts";
+import type { RelayAuditEvent, SendTransferRequest, TransferStatus } from "./types.ts";
 
 /**
  * Both layers are base64 with CRLF every 76 characters (78 bytes per 57): the zip inside the signed
@@ -341,6 +341,16 @@ export function createOutbound(ctx: RelayContext) {
     const id = transfer.id;
     const at = ctx.now();
     const partNumber = part?.part_number;
+    const audit = (action: RelayAuditEvent["action"], extra: Partial<RelayAuditEvent> = {}) =>
+      ctx.audit({
+        action,
+        outcome: action === "relay.failed" ? "failure" : "success",
+        peerAddress: from,
+        peerUra: transfer.peer_ura ?? undefined,
+        transferId: id,
+        studyInstanceUid: transfer.study_instance_uid ?? undefined,
+        ...extra,
+      });
     if (notice.stage === "refused") {
       const reason = notice.reason ?? "refused by the peer";
       if (part) {
@@ -363,17 +373,7 @@ export function createOutbound(ctx: RelayContext) {
         code: notice.code,
         reason,
       });
-      await ctx.audit({
-        action: "relay.failed",
-        outcome: "failure",
-        peerAddress: from,
-        peerUra: transfer.peer_ura ?? undefined,
-        transferId: id,
-        partNumber,
-        code: notice.code,
-        reason,
-        studyInstanceUid: transfer.study_instance_uid ?? undefined,
-      });
+      await audit("relay.failed", { partNumber, code: notice.code, reason });
       return { transferId: id, partNumber };
     }
     // processed or imported: the part (for imported: every part) is acknowledged.
@@ -402,14 +402,7 @@ export function createOutbound(ctx: RelayContext) {
       ) {
         if (transfer.state !== "imported") {
           await ctx.event("out", id, "imported");
-          await ctx.audit({
-            action: "relay.imported",
-            outcome: "success",
-            peerAddress: from,
-            peerUra: transfer.peer_ura ?? undefined,
-            transferId: id,
-            studyInstanceUid: transfer.study_instance_uid ?? undefined,
-          });
+          await audit("relay.imported");
         }
       }
     } else if (allIn) {
@@ -420,14 +413,7 @@ export function createOutbound(ctx: RelayContext) {
       });
       if (moved) {
         await ctx.event("out", id, "delivered");
-        await ctx.audit({
-          action: "relay.delivered",
-          outcome: "success",
-          peerAddress: from,
-          peerUra: transfer.peer_ura ?? undefined,
-          transferId: id,
-          studyInstanceUid: transfer.study_instance_uid ?? undefined,
-        });
+        await audit("relay.delivered");
       }
     }
     return { transferId: id, partNumber };

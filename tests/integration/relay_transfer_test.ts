@@ -144,6 +144,46 @@ Deno.test("relay: parts out of order, one duplicated and one resent, are importe
   });
 });
 
+Deno.test("relay: a crash in the completion hook is retried from the same stored message", async () => {
+  await withPair(async (pair, studyUid) => {
+    const { a, b, network } = pair;
+    const sent = await send(pair, studyUid);
+    const parts = network.take();
+    for (const mail of parts.slice(0, -1)) await network.deliver(mail);
+    b.faults.completions = 1;
+    const last = parts[parts.length - 1];
+    await assert.rejects(network.deliver(last), /simulated crash/);
+    assert.equal(b.completed.length, 0);
+    assert.equal((await b.relay.getTransfer(sent.transferId, "in"))!.state, "receiving");
+    const retried = await network.deliver(last);
+    assert.equal(retried.kind === "part" && retried.complete && retried.duplicate, true);
+    assert.equal(b.completed.length, 1);
+    assert.equal((await b.relay.getTransfer(sent.transferId, "in"))!.state, "received");
+    assert.equal((await b.studies.getStudy(studyUid))!.instances, 50);
+    await network.deliverAll();
+    assert.equal((await a.relay.getTransfer(sent.transferId))!.state, "delivered");
+  });
+});
+
+Deno.test("relay: every mail fits the recipient's size limit; CBC for a peer without AES-GCM", async () => {
+  await withPair(async (pair, studyUid, files) => {
+    const { a, b, network } = pair;
+    const limit = 150_000;
+    await listPeer(a, b, { maxMessageBytes: limit, contentEncryption: ["aes-cbc"] });
+    const sent = await send(pair, studyUid);
+    const mails = network.take();
+    assert.equal(mails.length, sent.partCount);
+    const largest = Math.max(...mails.map((m) => m.raw.length));
+    assert.ok(largest <= limit, `largest mail ${largest} bytes over the limit ${limit}`);
+    for (const mail of mails) assert.match(headerSection(mail), /smime-type=enveloped-data/);
+    for (const mail of mails) await network.deliver(mail);
+    await network.deliverAll();
+    assert.equal((await a.relay.getTransfer(sent.transferId))!.state, "delivered");
+    const received = await exportStudy(b, studyUid);
+    for (const [uid, bytes] of files) assert.deepEqual(received.get(uid), bytes);
+  });
+});
+
 Deno.test("relay: resendMissing sends only the parts B did not acknowledge, byte-identical", async () => {
   await withPair(async (pair, studyUid) => {
     const { a, b, network } = pair;

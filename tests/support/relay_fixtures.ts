@@ -95,6 +95,8 @@ export interface TestGateway {
   relay: Relay;
   completed: CompletedTransfer[];
   audit: RelayAuditEvent[];
+  /** How many coming `onTransferComplete` calls fail, as a crash before the import would. */
+  faults: { completions: number };
   /** A second relay over the same stores with other options (e.g. another signing key). */
   relayWith(overrides: Partial<RelayIdentity>): Relay;
 }
@@ -141,6 +143,7 @@ async function createGateway(
   const identity = { ura, organizationName: name, address, files, ...(await loadIdentity(files)) };
   const completed: CompletedTransfer[] = [];
   const audit: RelayAuditEvent[] = [];
+  const faults = { completions: 0 };
   const relayWith = (overrides: Partial<RelayIdentity>) =>
     createRelay({
       db: database.db,
@@ -153,6 +156,10 @@ async function createGateway(
       log,
       partSizeBytes,
       onTransferComplete: (transfer) => {
+        if (faults.completions > 0) {
+          faults.completions--;
+          return Promise.reject(new Error("simulated crash before the import"));
+        }
         completed.push(transfer);
         return Promise.resolve();
       },
@@ -173,6 +180,7 @@ async function createGateway(
     relay,
     completed,
     audit,
+    faults,
     relayWith,
   };
 }
@@ -184,6 +192,7 @@ export async function listPeer(
   options: {
     certificates?: { certificate: Certificate; use?: "encryption" | "signing" }[];
     contentEncryption?: ("aes-gcm" | "aes-cbc")[];
+    maxMessageBytes?: number;
   } = {},
 ): Promise<void> {
   const certificates = options.certificates ?? [{ certificate: peer.identity.certificate }];
@@ -194,7 +203,7 @@ export async function listPeer(
     endpoints: [{
       address: peer.address,
       formats: ["xdm"],
-      maxMessageBytes: 25_000_000,
+      maxMessageBytes: options.maxMessageBytes ?? 25_000_000,
       contentEncryption: options.contentEncryption ?? ["aes-gcm", "aes-cbc"],
       certificates: certificates.map((c) => ({ der: c.certificate.der, use: c.use })),
     }],
