@@ -151,6 +151,80 @@ export interface AddressbookSourceStateTable {
   last_full_at: string | null;
 }
 
+/** A relay transfer (modules/relay), per direction: "out" we send, "in" we receive. */
+export interface RelayTransfersTable {
+  direction: string;
+  id: string;
+  study_instance_uid: string | null;
+  peer_ura: string | null;
+  peer_address: string;
+  format: string;
+  state: string;
+  part_count: number | null;
+  instance_count: number | null;
+  reason: string | null;
+  reason_code: string | null;
+  /** Inbound only: the patient as the package names it (JSON), for reconciliation. */
+  patient_json: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One part (one mail) of a relay transfer; outbound parts keep their sealed copy in the spool. */
+export interface RelayPartsTable {
+  direction: string;
+  transfer_id: string;
+  part_number: number;
+  part_count: number;
+  message_id: string;
+  spool_id: string | null;
+  bytes: number;
+  instance_count: number;
+  state: string;
+  attempts: Generated<number>;
+  reason: string | null;
+  created_at: string;
+  sent_at: string | null;
+  acknowledged_at: string | null;
+}
+
+/** A non-DICOM document (report, note) received with a transfer, kept in the spool. */
+export interface RelayDocumentsTable {
+  transfer_id: string;
+  document_id: string;
+  spool_id: string;
+  mime_type: string;
+  title: string | null;
+  size: number;
+  created_at: string;
+}
+
+/** Every inbound message processed, by SHA-256 of its bytes, so a re-run does nothing twice. */
+export interface RelayMessagesTable {
+  message_key: string;
+  message_id: string | null;
+  from_address: string;
+  kind: string;
+  outcome: string;
+  code: string | null;
+  reason: string | null;
+  transfer_id: string | null;
+  part_number: number | null;
+  part_count: number | null;
+  received_at: string;
+}
+
+/** The timeline of a relay transfer, for the UI. */
+export interface RelayEventsTable {
+  id: string;
+  direction: string;
+  transfer_id: string;
+  part_number: number | null;
+  kind: string;
+  detail: string | null;
+  at: string;
+}
+
 /** The whole database as Kysely sees it. Modules add their tables here with their migration. */
 export interface DatabaseSchema {
   users: UsersTable;
@@ -165,4 +239,9 @@ export interface DatabaseSchema {
   addressbook_certificates: AddressbookCertificatesTable;
   addressbook_sync_runs: AddressbookSyncRunsTable;
   addressbook_source_state: AddressbookSourceStateTable;
+  relay_transfers: RelayTransfersTable;
+  relay_parts: RelayPartsTable;
+  relay_documents: RelayDocumentsTable;
+  relay_messages: RelayMessagesTable;
+  relay_events: RelayEventsTable;
 }

@@ -1,0 +1,578 @@
+/**
+ * Inbound: one stored message -> decrypt, verify (trust anchors AND the sender's address-book
+ * certificates) -> a notification for one of our transfers, or an XDM part: hashes checked,
+ * instances stored and indexed, other documents kept, the part recorded exactly once -> MDN back.
+ * Every step is safe to run again for the same message after a crash.
+ */
+import { createHash } from "node:crypto";
+import type { AddressBookEntry } from "../addressbook/mod.ts";
+import { readInstanceHeader } from "../dicom/mod.ts";
+import {
+  open,
+  type OpenedMessage,
+  SmimeCertificateExpired,
+  SmimeDecryptError,
+  SmimeFormatError,
+  SmimeIntegrityError,
+  SmimeKeyUsageInvalid,
+  SmimeSignatureInvalid,
+  SmimeSignerMismatch,
+  SmimeUnsupported,
+  SmimeUntrustedSigner,
+} from "../smime/mod.ts";
+import { UnindexableInstance } from "../studies/mod.ts";
+import {
+  readXdm,
+  XdmHashMismatch,
+  type XdmPackage,
+  type XdmRandomAccessSource,
+  XdmSizeMismatch,
+} from "../xdm/mod.ts";
+import type { RelayContext } from "./context.ts";
+import {
+  RelayHashMismatch,
+  RelayIntegrityError,
+  RelayMalformed,
+  RelayMessageUnsigned,
+  RelayNotForUs,
+  RelayPackageInvalid,
+  RelayRefusal,
+  RelaySignatureInvalid,
+  RelaySignerNotListed,
+  RelaySignerUntrusted,
+  RelayTransferNotFound,
+  RelayUnknownSender,
+} from "./errors.ts";
+import { type DispositionNotice, isDispositionReport, readDispositionReport } from "./mdn.ts";
+import {
+  decodedBody,
+  mailAddress,
+  mediaType,
+  type MimePart,
+  parsePart,
+  splitParts,
+} from "./mime.ts";
+import { partRows, setTransferState, transferRow } from "./store.ts";
+import type { AcceptOutcome, ReceivedDocument } from "./types.ts";
+import type { createOutbound } from "./outbound.ts";
+
+const pkcs7Mime = new Set(["application/pkcs7-mime", "application/x-pkcs7-mime"]);
+const zipTypes = new Set(["application/zip", "application/x-zip-compressed", "application/x-zip"]);
+const transferIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** What we know about a message while processing it (for the refusal path too). */
+interface Envelope {
+  key: string;
+  messageId: string;
+  from: string;
+  entry?: AddressBookEntry;
+  transferId?: string;
+  partNumber?: number;
+  partCount?: number;
+  /** A notification is never answered with a notification (RFC 8098 §2.1). */
+  isNotice: boolean;
+}
+
+function memorySource(bytes: Uint8Array): XdmRandomAccessSource {
+  return {
+    size: bytes.length,
+    read: (offset, length) => Promise.resolve(bytes.subarray(offset, offset + length)),
+  };
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** Maps the S/MIME layer's refusals onto the relay's, with words for the peer. */
+function refusalOf(error: unknown): RelayRefusal | undefined {
+  const detail = error instanceof Error ? error.message : String(error);
+  if (error instanceof SmimeDecryptError) {
+    return new RelayNotForUs(`the message cannot be decrypted with our certificate: ${detail}`);
+  }
+  if (error instanceof SmimeIntegrityError) {
+    return new RelayIntegrityError(`the encrypted content was altered: ${detail}`);
+  }
+  if (error instanceof SmimeSignatureInvalid) {
+    return /not signed|not a CMS signature|not signed-data/.test(detail)
+      ? new RelayMessageUnsigned(`the message is not signed: ${detail}`)
+      : new RelaySignatureInvalid(`the signature does not verify: ${detail}`);
+  }
+  if (
+    error instanceof SmimeUntrustedSigner || error instanceof SmimeCertificateExpired ||
+    error instanceof SmimeKeyUsageInvalid
+  ) {
+    return new RelaySignerUntrusted(`the signer is not trusted: ${detail}`);
+  }
+  if (error instanceof SmimeSignerMismatch) return new RelaySignerNotListed(detail);
+  if (error instanceof SmimeFormatError || error instanceof SmimeUnsupported) {
+    return new RelayMalformed(`the S/MIME structure cannot be read: ${detail}`);
+  }
+  if (error instanceof XdmHashMismatch || error instanceof XdmSizeMismatch) {
+    return new RelayHashMismatch(detail);
+  }
+  if (error instanceof Error && /^Xdm/.test(error.name)) {
+    return new RelayPackageInvalid(`the XDM package is invalid: ${detail}`);
+  }
+  if (error instanceof UnindexableInstance) return new RelayPackageInvalid(detail);
+  return undefined;
+}
+
+/** The XDM zip of a part: the entity itself, or an application/zip part of a multipart/mixed. */
+function findZip(entity: MimePart, depth = 0): MimePart | undefined {
+  const type = mediaType(entity.headers.get("content-type"));
+  if (zipTypes.has(type.type)) return entity;
+  if (type.type.startsWith("multipart/") && type.params.boundary && depth < 3) {
+    for (const raw of splitParts(entity.body, type.params.boundary)) {
+      const found = findZip(parsePart(raw), depth + 1);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof createOutbound>) {
+  const { options } = ctx;
+  const { db, spool, studies, identity } = options;
+
+  /** Decrypts and verifies; the signer must be listed for the sender's address. */
+  async function openVerified(raw: Uint8Array, outer: MimePart, env: Envelope) {
+    const type = mediaType(outer.headers.get("content-type")).type;
+    if (!env.entry) {
+      throw new RelayUnknownSender(`sender ${env.from || "(none)"} is not in the address book`);
+    }
+    if (!pkcs7Mime.has(type)) {
+      throw new RelayMessageUnsigned(
+        `the message is not S/MIME (Content-Type ${type}); only signed and encrypted mail is accepted`,
+      );
+    }
+    let opened: OpenedMessage;
+    try {
+      opened = await open({
+        message: raw,
+        recipientKey: identity.key,
+        recipientCert: identity.certificate,
+        trustAnchors: options.trustAnchors,
+        now: ctx.clock.now(),
+      });
+    } catch (error) {
+      throw refusalOf(error) ?? error;
+    }
+    const endpoint = env.entry.endpoints.find((e) => e.address === env.from);
+    const listed = endpoint?.certificates.some((c) =>
+      c.use === "signing" && sameBytes(c.der, opened.signer.certificate.der)
+    );
+    if (!listed) {
+      throw new RelaySignerNotListed(
+        `signed by "${opened.signer.subject}", which the address book does not list for ${env.from}`,
+      );
+    }
+    return opened;
+  }
+
+  async function storeDocuments(pkg: XdmPackage, env: Envelope, transferId: string) {
+    let instances = 0;
+    const callingAe = `MAIL:${env.entry!.ura}`;
+    for (const doc of pkg.documents) {
+      if (doc.isManifest) continue; // the KOS describes the study; the PACS gets the images
+      if (doc.mimeType.toLowerCase() === "application/dicom") {
+        // A decrypted part is at most the part size, so one document fits in memory too.
+        const bytes = await collect(pkg.openDocument(doc));
+        let header = {};
+        try {
+          header = readInstanceHeader(bytes.subarray(0, 256 * 1024));
+        } catch {
+          header = {};
+        }
+        const h = header as ReturnType<typeof readInstanceHeader>;
+        const stored = await spool.put(ReadableStream.from([bytes]));
+        try {
+          const outcome = await studies.recordInstance({
+            header: h,
+            sopInstanceUid: h.sopInstanceUid ?? doc.uniqueId ?? doc.entryUuid,
+            sopClassUid: h.sopClassUid ?? doc.formatCode?.code ?? "",
+            transferSyntaxUid: h.transferSyntaxUid ?? "",
+            callingAe,
+            size: stored.size,
+            sha256: stored.sha256,
+            spoolId: stored.id,
+            source: "mail",
+          });
+          if (outcome.obsoleteSpoolId) await spool.delete(outcome.obsoleteSpoolId);
+        } catch (error) {
+          await spool.delete(stored.id);
+          throw error;
+        }
+        instances++;
+      } else {
+        const stored = await spool.put(pkg.openDocument(doc));
+        const inserted = await db.insertInto("relay_documents").values({
+          transfer_id: transferId,
+          document_id: doc.uniqueId ?? doc.entryUuid,
+          spool_id: stored.id,
+          mime_type: doc.mimeType,
+          title: doc.title ?? null,
+          size: stored.size,
+          created_at: ctx.now(),
+        }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) await spool.delete(stored.id);
+      }
+    }
+    return instances;
+  }
+
+  /** Stores one XDM part unless it is already in; returns whether it was a duplicate. */
+  async function importPart(env: Envelope, zipBytes: Uint8Array) {
+    let pkg: XdmPackage;
+    try {
+      pkg = await readXdm(memorySource(zipBytes));
+    } catch (error) {
+      // The zip is in memory: whatever fails while reading it is the package's fault.
+      throw refusalOf(error) ?? new RelayPackageInvalid(`the XDM zip cannot be read: ${error}`);
+    }
+    try {
+      const info = pkg.transfer ?? {
+        transferId: `mail-${env.key.slice(0, 26)}`,
+        partNumber: 1,
+        partCount: 1,
+        studyInstanceUid: undefined,
+      };
+      if (
+        !transferIdPattern.test(info.transferId) || info.partNumber < 1 ||
+        info.partNumber > info.partCount
+      ) {
+        throw new RelayPackageInvalid(
+          "the transfer id or part numbering in the package is invalid",
+        );
+      }
+      env.transferId = info.transferId;
+      env.partNumber = info.partNumber;
+      env.partCount = info.partCount;
+      // Every hash and size before anything is stored: a bad part leaves nothing behind.
+      try {
+        await pkg.verifyAll();
+      } catch (error) {
+        throw refusalOf(error) ?? new RelayPackageInvalid(`a document cannot be read: ${error}`);
+      }
+      const known = await db.selectFrom("relay_parts").select("part_number")
+        .where("direction", "=", "in").where("transfer_id", "=", info.transferId)
+        .where("part_number", "=", info.partNumber).executeTakeFirst();
+      if (known) return { info, duplicate: true };
+      const studyUid = info.studyInstanceUid ??
+        pkg.documents.flatMap((d) => d.referenceIds)
+          .find((r) => r.endsWith("studyInstanceUID"))?.split("^")[0];
+      const at = ctx.now();
+      await db.insertInto("relay_transfers").values({
+        direction: "in",
+        id: info.transferId,
+        study_instance_uid: studyUid ?? null,
+        peer_ura: env.entry!.ura,
+        peer_address: env.from,
+        format: "xdm",
+        state: "receiving",
+        part_count: info.partCount,
+        instance_count: 0,
+        reason: null,
+        reason_code: null,
+        patient_json: JSON.stringify(pkg.patient),
+        created_at: at,
+        updated_at: at,
+      }).onConflict((oc) => oc.doNothing()).execute();
+      let instances;
+      try {
+        instances = await storeDocuments(pkg, env, info.transferId);
+      } catch (error) {
+        throw refusalOf(error) ?? error;
+      }
+      const inserted = await db.insertInto("relay_parts").values({
+        direction: "in",
+        transfer_id: info.transferId,
+        part_number: info.partNumber,
+        part_count: info.partCount,
+        message_id: env.messageId,
+        spool_id: null,
+        bytes: zipBytes.length,
+        instance_count: instances,
+        state: "stored",
+        reason: null,
+        created_at: at,
+        sent_at: null,
+        acknowledged_at: at,
+      }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) {
+        await db.updateTable("relay_transfers")
+          .set((eb) => ({ instance_count: eb("instance_count", "+", instances), updated_at: at }))
+          .where("direction", "=", "in").where("id", "=", info.transferId).execute();
+        await ctx.event("in", info.transferId, "part-received", {
+          partNumber: info.partNumber,
+          detail: `part ${info.partNumber}/${info.partCount}, ${instances} instances`,
+        });
+        await ctx.audit({
+          action: "relay.received",
+          outcome: "success",
+          peerAddress: env.from,
+          peerUra: env.entry!.ura,
+          transferId: info.transferId,
+          partNumber: info.partNumber,
+          messageId: env.messageId,
+          studyInstanceUid: studyUid,
+        });
+      }
+      return { info, duplicate: false };
+    } finally {
+      pkg.close();
+    }
+  }
+
+  /** When every part is in: tell the appliance (again after a crash before it returned). */
+  async function completeIfAllIn(transferId: string): Promise<boolean> {
+    const transfer = await transferRow(db, "in", transferId);
+    if (!transfer || transfer.part_count === null) return false;
+    const parts = await partRows(db, "in", transferId);
+    if (parts.length < transfer.part_count) return false;
+    if (transfer.state !== "receiving") return true;
+    const documents: ReceivedDocument[] = (await db.selectFrom("relay_documents").selectAll()
+      .where("transfer_id", "=", transferId).execute()).map((d) => ({
+        documentId: d.document_id,
+        spoolId: d.spool_id,
+        mimeType: d.mime_type,
+        title: d.title ?? undefined,
+        size: d.size,
+      }));
+    await options.onTransferComplete?.({
+      transferId,
+      studyInstanceUid: transfer.study_instance_uid ?? "",
+      senderUra: transfer.peer_ura ?? "",
+      senderAddress: transfer.peer_address,
+      patient: JSON.parse(transfer.patient_json ?? '{"localIds":[]}'),
+      instanceCount: transfer.instance_count ?? 0,
+      documents,
+    });
+    if (
+      await setTransferState(db, "in", transferId, "received", ctx.now(), { from: ["receiving"] })
+    ) {
+      await ctx.event("in", transferId, "received", { detail: `${parts.length} parts` });
+    }
+    return true;
+  }
+
+  function processedNotice(env: Envelope): DispositionNotice {
+    return {
+      originalMessageId: env.messageId,
+      stage: "processed",
+      transferId: env.transferId,
+      partNumber: env.partNumber,
+      partCount: env.partCount,
+    };
+  }
+
+  async function notifyRefusal(env: Envelope, code: string, reason: string): Promise<boolean> {
+    if (env.isNotice || !env.entry) return false;
+    return await ctx.sendNotice(env.from, {
+      originalMessageId: env.messageId,
+      stage: "refused",
+      transferId: env.transferId,
+      partNumber: env.partNumber,
+      partCount: env.partCount,
+      code,
+      reason,
+    }, `Beeldpoort weigering ${env.transferId ?? "bericht"}`);
+  }
+
+  async function recordMessage(
+    env: Envelope,
+    kind: string,
+    outcome: string,
+    refusal?: { code: string; reason: string },
+  ) {
+    await db.insertInto("relay_messages").values({
+      message_key: env.key,
+      message_id: env.messageId,
+      from_address: env.from,
+      kind,
+      outcome,
+      code: refusal?.code ?? null,
+      reason: refusal?.reason ?? null,
+      transfer_id: env.transferId ?? null,
+      part_number: env.partNumber ?? null,
+      part_count: env.partCount ?? null,
+      received_at: ctx.now(),
+    }).onConflict((oc) => oc.doNothing()).execute();
+  }
+
+  /** A message processed before: do no work twice, but answer again (the answer may be lost). */
+  async function repeat(
+    env: Envelope,
+    row: { kind: string; outcome: string; code: string | null; reason: string | null },
+  ): Promise<AcceptOutcome> {
+    if (row.outcome === "refused") {
+      const code = row.code ?? "RELAY_REFUSED";
+      const reason = row.reason ?? "refused";
+      const notified = await notifyRefusal(env, code, reason);
+      return { kind: "refused", repeated: true, code, reason, notified };
+    }
+    if (row.kind === "notification") {
+      return {
+        kind: "notification",
+        repeated: true,
+        stage: row.outcome as "processed",
+        transferId: env.transferId,
+        partNumber: env.partNumber,
+      };
+    }
+    const complete = await completeIfAllIn(env.transferId!);
+    await sendProcessed(env);
+    return {
+      kind: "part",
+      repeated: true,
+      transferId: env.transferId!,
+      partNumber: env.partNumber!,
+      partCount: env.partCount!,
+      duplicate: true,
+      complete,
+    };
+  }
+
+  async function sendProcessed(env: Envelope) {
+    await ctx.sendNotice(
+      env.from,
+      processedNotice(env),
+      `Beeldpoort ontvangstbevestiging ${env.transferId} deel ${env.partNumber}/${env.partCount}`,
+    );
+  }
+
+  async function acceptMessage(
+    raw: Uint8Array,
+    envelope: { from: string; to: string },
+  ): Promise<AcceptOutcome> {
+    const key = createHash("sha256").update(raw).digest("hex");
+    let outer: MimePart;
+    const env: Envelope = {
+      key,
+      messageId: `<${key}@unknown>`,
+      from: mailAddress(envelope.from),
+      isNotice: false,
+    };
+    try {
+      outer = parsePart(raw);
+      env.messageId = outer.headers.get("message-id") ?? env.messageId;
+      env.from = mailAddress(outer.headers.get("from")) || env.from;
+      env.isNotice = mediaType(outer.headers.get("content-type")).type === "multipart/report";
+    } catch (error) {
+      outer = { headers: new Map(), body: raw };
+      if (!(error instanceof RelayMalformed)) throw error;
+    }
+    env.entry = env.from ? await options.addressBook.findByAddress(env.from) : undefined;
+    const previous = await db.selectFrom("relay_messages").selectAll()
+      .where("message_key", "=", key).executeTakeFirst();
+    if (previous) {
+      env.transferId = previous.transfer_id ?? undefined;
+      env.partNumber = previous.part_number ?? undefined;
+      env.partCount = previous.part_count ?? undefined;
+      env.isNotice ||= previous.kind === "notification";
+      return await repeat(env, previous);
+    }
+    try {
+      const opened = await openVerified(raw, outer, env);
+      const content = parsePart(opened.content);
+      if (isDispositionReport(content)) {
+        env.isNotice = true;
+        const notice = readDispositionReport(content);
+        const applied = await outbound.applyNotice(notice, env.from);
+        env.transferId = applied.transferId;
+        env.partNumber = applied.partNumber;
+        await recordMessage(env, "notification", notice.stage);
+        return {
+          kind: "notification",
+          repeated: false,
+          stage: notice.stage,
+          transferId: applied.transferId,
+          partNumber: applied.partNumber,
+        };
+      }
+      const zipPart = findZip(content);
+      if (!zipPart) {
+        throw new RelayMalformed(
+          `no XDM zip in the message (Content-Type ${
+            mediaType(content.headers.get("content-type")).type
+          })`,
+        );
+      }
+      const { info, duplicate } = await importPart(env, decodedBody(zipPart));
+      const complete = await completeIfAllIn(info.transferId);
+      await sendProcessed(env);
+      await recordMessage(env, "part", "stored");
+      return {
+        kind: "part",
+        repeated: false,
+        transferId: info.transferId,
+        partNumber: info.partNumber,
+        partCount: info.partCount,
+        duplicate,
+        complete,
+      };
+    } catch (error) {
+      if (!(error instanceof RelayRefusal)) throw error; // transient: the caller retries later
+      // The sender's address and the reason; never patient data.
+      ctx.log.warn("message refused", {
+        code: error.code,
+        reason: error.message,
+        from: env.from,
+        messageId: env.messageId,
+        transferId: env.transferId,
+      });
+      await ctx.audit({
+        action: "relay.refused",
+        outcome: "failure",
+        peerAddress: env.from,
+        peerUra: env.entry?.ura,
+        transferId: env.transferId,
+        partNumber: env.partNumber,
+        messageId: env.messageId,
+        code: error.code,
+        reason: error.message,
+      });
+      await recordMessage(env, env.isNotice ? "notification" : "part", "refused", {
+        code: error.code,
+        reason: error.message,
+      });
+      const notified = await notifyRefusal(env, error.code, error.message);
+      return {
+        kind: "refused",
+        repeated: false,
+        code: error.code,
+        reason: error.message,
+        notified,
+      };
+    }
+  }
+
+  /** The study of an inbound transfer is in the PACS: tell the sender (stage "imported"). */
+  async function confirmImported(transferId: string): Promise<void> {
+    const transfer = await transferRow(db, "in", transferId);
+    if (!transfer) throw new RelayTransferNotFound(`no inbound transfer ${transferId}`);
+    const first = (await partRows(db, "in", transferId))[0];
+    if (await setTransferState(db, "in", transferId, "imported", ctx.now())) {
+      if (transfer.state !== "imported") await ctx.event("in", transferId, "imported");
+    }
+    await ctx.sendNotice(transfer.peer_address, {
+      originalMessageId: first?.message_id ?? `<${transferId}@unknown>`,
+      stage: "imported",
+      transferId,
+    }, `Beeldpoort importbevestiging ${transferId}`);
+    await ctx.audit({
+      action: "relay.imported",
+      outcome: "success",
+      peerAddress: transfer.peer_address,
+      peerUra: transfer.peer_ura ?? undefined,
+      transferId,
+      studyInstanceUid: transfer.study_instance_uid ?? undefined,
+    });
+  }
+
+  return { acceptMessage, confirmImported };
+}

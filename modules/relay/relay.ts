@@ -1,0 +1,70 @@
+/** createRelay: the gateway-to-gateway protocol over an injected mail transport. */
+import { createContext } from "./context.ts";
+import { createInbound } from "./inbound.ts";
+import { createOutbound } from "./outbound.ts";
+import { type Direction, listTransferIds, transferStatus } from "./store.ts";
+import type {
+  AcceptOutcome,
+  RelayOptions,
+  SendTransferRequest,
+  TransferState,
+  TransferStatus,
+} from "./types.ts";
+
+/** The relay service. */
+export interface Relay {
+  /**
+   * Packs a study into XDM parts, seals each part for the recipient's endpoint, keeps it in the
+   * spool and hands it to the transport. Resolves when every part is handed over; the state then
+   * moves on with the peer's notifications (sent -> delivered -> imported, or failed).
+   */
+  sendTransfer(request: SendTransferRequest): Promise<TransferStatus>;
+  /** Sends again, byte-identical, every part the peer has not acknowledged; returns their numbers. */
+  resendMissing(transferId: string): Promise<number[]>;
+  /**
+   * Processes one stored inbound message exactly once: a notification for one of our transfers,
+   * or a part of a transfer to us. Refusals are answered, audited and returned (not thrown);
+   * anything thrown is transient (spool, database, transport) and the call may be repeated.
+   */
+  acceptMessage(raw: Uint8Array, envelope: { from: string; to: string }): Promise<AcceptOutcome>;
+  /** The study of inbound `transferId` is in the PACS: notify the sender ("imported"). */
+  confirmImported(transferId: string): Promise<void>;
+  /** A transfer with parts and timeline. */
+  getTransfer(transferId: string, direction?: Direction): Promise<TransferStatus | undefined>;
+  /** Transfers, newest first. */
+  listTransfers(
+    query?: { direction?: Direction; state?: TransferState; limit?: number },
+  ): Promise<TransferStatus[]>;
+}
+
+/**
+ * Creates the relay.
+ *
+ * @example
+ * ```ts
+ * const relay = createRelay({ db, spool, studies, addressBook, transport, identity, trustAnchors, log });
+ * const status = await relay.sendTransfer({ studyInstanceUid, recipientUra: "00012345" });
+ * ```
+ */
+export function createRelay(options: RelayOptions): Relay {
+  const ctx = createContext(options);
+  const outbound = createOutbound(ctx);
+  const inbound = createInbound(ctx, outbound);
+  return {
+    sendTransfer: outbound.sendTransfer,
+    resendMissing: outbound.resendMissing,
+    acceptMessage: inbound.acceptMessage,
+    confirmImported: inbound.confirmImported,
+    async getTransfer(transferId, direction = "out") {
+      return await transferStatus(options.db, direction, transferId);
+    },
+    async listTransfers(query = {}) {
+      const out: TransferStatus[] = [];
+      for (const { direction, id } of await listTransferIds(options.db, query)) {
+        const status = await transferStatus(options.db, direction, id);
+        if (status) out.push(status);
+      }
+      return out;
+    },
+  };
+}
