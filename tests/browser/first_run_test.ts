@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { startAppliance, tempDir } from "../support/appliance.ts";
+import { nextTotpCode } from "../support/auth_browser.ts";
 import { launchChromium } from "../support/browser.ts";
+import { totpCode } from "../../modules/auth/mod.ts";
 import { missing } from "../support/peers.ts";
 
 Deno.test({
@@ -35,6 +37,12 @@ Deno.test({
       await page.fill("#password", "lang-genoeg-wachtwoord");
       await page.fill("#password2", "lang-genoeg-wachtwoord");
       await page.click("button[type=submit]");
+      // an admin must enrol TOTP before anything else
+      await page.waitForURL(/\/totp\/enrol$/);
+      assert.equal(await page.textContent("h1"), "Tweestapsverificatie instellen");
+      const secret = (await page.textContent("#totp-secret"))!.trim();
+      await page.fill("#code", totpCode(secret, new Date()));
+      await page.click("form[action='/totp/enrol'] button[type=submit]");
       await page.waitForURL(/\/dashboard$/);
       assert.equal(await page.textContent("h1"), "Overzicht");
       assert.match(await page.textContent(".welcome") ?? "", /Aangemeld als beheer \(admin\)/);
@@ -52,7 +60,7 @@ Deno.test({
       assert.equal(reuse?.status(), 403);
 
       await page.goto(new URL("/dashboard", app.baseUrl).href);
-      await page.click("text=Sign out");
+      await page.click(`text="Sign out"`);
       await page.waitForURL(/\/login$/);
       await page.fill("#username", "beheer");
       await page.fill("#password", "fout-wachtwoord-123");
@@ -60,6 +68,9 @@ Deno.test({
       assert.match(await page.textContent("[role=alert]") ?? "", /wrong/);
       await page.fill("#username", "beheer");
       await page.fill("#password", "lang-genoeg-wachtwoord");
+      await page.click("button[type=submit]");
+      await page.waitForURL(/\/login\/totp$/);
+      await page.fill("#code", nextTotpCode(secret));
       await page.click("button[type=submit]");
       await page.waitForURL(/\/dashboard$/);
       assert.equal(await page.textContent("h1"), "Dashboard");
