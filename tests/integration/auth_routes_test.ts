@@ -175,7 +175,11 @@ Deno.test("each role can use exactly its routes: others get 403, anonymous users
     const path = e.path ?? route;
     for (const who of [null, ...roles]) {
       // a POST may end the session (sign out, disable): give each one a fresh session
-      const session = who === null ? null : method === "POST" ? await signIn(who) : reusable.get(who)!;
+      const session = who === null
+        ? null
+        : method === "POST"
+        ? await signIn(who)
+        : reusable.get(who)!;
       const response = await request(method, path, session, e.form);
       const text = await response.text();
       const label = `${e.route} as ${who ?? "anonymous"}: ${response.status}`;
@@ -259,7 +263,12 @@ Deno.test("views and sign-ins are audit events with who, from where, whose data 
   const view = events.find((e) => e.action === "view")!;
   assert.deepEqual(
     [view.actor, view.patient.id, view.object, view.outcome],
-    [{ kind: "user", id: "sender", role: "sender" }, "ROL-1", { kind: "study", id: studyUid }, "success"],
+    [
+      { kind: "user", id: "sender", role: "sender" },
+      "ROL-1",
+      { kind: "study", id: studyUid },
+      "success",
+    ],
   );
   const failed = events.find((e) => e.action === "login")!;
   assert.deepEqual([failed.actor.id, failed.outcome, failed.detail], ["sender", "failure", {

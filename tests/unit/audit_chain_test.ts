@@ -97,7 +97,10 @@ Deno.test("export writes JSON lines and DICOM audit messages in order", async ()
   assert.equal(atna.length, 10);
   assert.match(atna[1], /<EventID csd-code="110104" codeSystemName="DCM"/);
   assert.match(atna[1], /EventActionCode="C"/);
-  assert.match(atna[1], /ParticipantObjectID="999999990\^\^\^&#38;2\.16\.840\.1\.113883\.2\.4\.6\.3&#38;ISO"/);
+  assert.match(
+    atna[1],
+    /ParticipantObjectID="999999990\^\^\^&#38;2\.16\.840\.1\.113883\.2\.4\.6\.3&#38;ISO"/,
+  );
   assert.match(atna[0], /UserID="dr\.jansen" AlternativeUserID="caregiver"/);
   await database.close();
 });
