@@ -11,7 +11,7 @@ import {
 } from "../modules/auth/mod.ts";
 import type { AuditEventInput, AuditTrail } from "../modules/audit/mod.ts";
 import { type Logger, newToken } from "../modules/core/mod.ts";
-import type { StudyIndex } from "../modules/studies/mod.ts";
+import type { StudyIndex, StudySummary } from "../modules/studies/mod.ts";
 import { asLang, type MessageKey, translator } from "./i18n/mod.ts";
 import type { PageContext } from "./pages/layout.ts";
 import { loginPage } from "./pages/login.ts";
@@ -149,6 +149,16 @@ export function createUi(deps: UiDeps): Hono<Env> {
       sourceAddress: remoteAddress(c),
     });
   };
+
+  /** A page showed the user this study (and so its patient). */
+  const viewed = (c: Context<Env>, study: StudySummary, page: string) =>
+    audit(c, {
+      action: "view",
+      outcome: "success",
+      patient: { id: study.patientId },
+      object: { kind: "study", id: study.studyInstanceUid },
+      detail: { page },
+    });
 
   /** Sets the session cookie and sends the browser to the next step of its sign-in. */
   function continueSession(c: Context<Env>, session: Session): Response {
@@ -339,15 +349,7 @@ export function createUi(deps: UiDeps): Hono<Env> {
       deps.studies.listStudies({ limit: 20 }),
     ]);
     // NEN 7513: the overview shows patient ids, so showing it is an access to those patients.
-    for (const study of recent) {
-      await audit(c, {
-        action: "view",
-        outcome: "success",
-        patient: { id: study.patientId },
-        object: { kind: "study", id: study.studyInstanceUid },
-        detail: { page: "dashboard" },
-      });
-    }
+    for (const study of recent) await viewed(c, study, "dashboard");
     return c.html(dashboardPage(c.get("page"), counts, recent));
   });
 
@@ -355,13 +357,7 @@ export function createUi(deps: UiDeps): Hono<Env> {
     const uid = c.req.param("uid") ?? "";
     const study = await deps.studies.getStudy(uid);
     if (!study) return c.html(errorPage(c.get("page"), "error.notFound"), 404);
-    await audit(c, {
-      action: "view",
-      outcome: "success",
-      patient: { id: study.patientId },
-      object: { kind: "study", id: study.studyInstanceUid },
-      detail: { page: "study" },
-    });
+    await viewed(c, study, "study");
     return c.html(studyPage(c.get("page"), study));
   });
 

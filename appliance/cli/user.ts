@@ -12,6 +12,17 @@ export function cliActor(): { kind: "user"; id: string; role: string } {
   };
 }
 
+/** An audit event for a change to a user's account made from the CLI. */
+function recordUserChange(services: Services, username: string, detail: Record<string, string>) {
+  return services.audit.record({
+    action: "user-admin",
+    outcome: "success",
+    actor: cliActor(),
+    object: { kind: "user", id: username },
+    detail,
+  });
+}
+
 async function withServices(ctx: CommandContext, run: (s: Services) => Promise<number>) {
   const services = await openServices(ctx.config(), createLogger({ level: "warn" }));
   try {
@@ -71,13 +82,7 @@ Options:
         }
         throw error;
       }
-      await services.audit.record({
-        action: "user-admin",
-        outcome: "success",
-        actor: cliActor(),
-        object: { kind: "user", id: username },
-        detail: { change: "created", role },
-      });
+      await recordUserChange(services, username, { change: "created", role });
       console.log(`added ${username} (${role})`);
       if (generated) console.log(`password: ${password}`);
       return 0;
@@ -145,13 +150,7 @@ function userChange(
           }
           throw error;
         }
-        await services.audit.record({
-          action: "user-admin",
-          outcome: "success",
-          actor: cliActor(),
-          object: { kind: "user", id: username },
-          detail: { change },
-        });
+        await recordUserChange(services, username, { change });
         console.log(`${username}: ${change}`);
         return 0;
       }),
