@@ -41,6 +41,22 @@ Deno.test({
       await page.waitForURL(/\/totp\/enrol$/);
       assert.equal(await page.textContent("h1"), "Tweestapsverificatie instellen");
       const secret = (await page.textContent("#totp-secret"))!.trim();
+      assert.match(secret, /^[A-Z2-7]{32}$/);
+      assert.equal(
+        await page.textContent("#otpauth-uri"),
+        `otpauth://totp/Beeldpoort:beheer?secret=${secret}&issuer=Beeldpoort&algorithm=SHA1&digits=6&period=30`,
+      );
+      // the QR code is an image the page's CSP allows (data: SVG), rendered at its full size
+      assert.equal(
+        await page.$eval(
+          "img.qr",
+          (img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0,
+        ),
+        true,
+      );
+      await page.fill("#code", "000000");
+      await page.click("form[action='/totp/enrol'] button[type=submit]");
+      assert.match(await page.textContent("[role=alert]") ?? "", /Deze code klopt niet/);
       await page.fill("#code", totpCode(secret, new Date()));
       await page.click("form[action='/totp/enrol'] button[type=submit]");
       await page.waitForURL(/\/dashboard$/);
