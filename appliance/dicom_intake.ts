@@ -1,5 +1,11 @@
 import type { Logger } from "../modules/core/mod.ts";
-import { readInstanceHeader, Status, type StoreHandler } from "../modules/dicom/mod.ts";
+import {
+  type InstanceHeader,
+  readInstanceHeader,
+  Status,
+  type StoreHandler,
+  type StoreRequest,
+} from "../modules/dicom/mod.ts";
 import { type Spool, SpoolWriteError } from "../modules/spool/mod.ts";
 import { type StudyIndex, UnindexableInstance } from "../modules/studies/mod.ts";
 
@@ -33,6 +39,12 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** An instance is stored and indexed (called before the C-STORE-RSP goes out, e.g. to audit it). */
+export type AfterStore = (
+  request: Omit<StoreRequest, "dataset" | "meta">,
+  header: InstanceHeader,
+) => Promise<void>;
+
 /**
  * The C-STORE handler: stream the object (our Part-10 meta header plus the dataset bytes exactly as
  * received) into the encrypted spool, read its header, index it, and only then answer success.
@@ -42,7 +54,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * 0xC000 Cannot Understand and not kept, since nothing could route or find it.
  */
 export function createDicomIntake(
-  deps: { spool: Spool; studies: StudyIndex; log: Logger },
+  deps: { spool: Spool; studies: StudyIndex; log: Logger; afterStore?: AfterStore },
 ): StoreHandler {
   const log = deps.log.child({ module: "intake" });
   return async (request) => {
@@ -64,7 +76,7 @@ export function createDicomIntake(
       throw error; // association ended mid-dataset: nothing was stored
     }
 
-    let header = {};
+    let header: InstanceHeader = {};
     try {
       header = readInstanceHeader(concat(request.meta, capture.bytes()));
     } catch (error) {
@@ -73,8 +85,9 @@ export function createDicomIntake(
         error,
       });
     }
+    let outcome;
     try {
-      const outcome = await deps.studies.recordInstance({
+      outcome = await deps.studies.recordInstance({
         header,
         sopInstanceUid: request.sopInstanceUid,
         sopClassUid: request.sopClassUid,
@@ -86,7 +99,6 @@ export function createDicomIntake(
         source: "dicom",
       });
       if (outcome.obsoleteSpoolId) await deps.spool.delete(outcome.obsoleteSpoolId);
-      return { status: Status.success };
     } catch (error) {
       await deps.spool.delete(stored.id);
       if (error instanceof UnindexableInstance) {
@@ -99,5 +111,15 @@ export function createDicomIntake(
       });
       return { status: Status.outOfResources, comment: "Beeldpoort index write failed" };
     }
+    if (outcome.outcome !== "duplicate-identical") {
+      // Stored and indexed: an audit failure must not undo that, but the sender should resend.
+      try {
+        await deps.afterStore?.(request, header);
+      } catch (error) {
+        log.error("after-store hook failed", { sopInstanceUid: request.sopInstanceUid, error });
+        return { status: Status.outOfResources, comment: "Beeldpoort audit write failed" };
+      }
+    }
+    return { status: Status.success };
   };
 }

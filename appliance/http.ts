@@ -1,17 +1,20 @@
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
+import type { AuditTrail } from "../modules/audit/mod.ts";
 import type { AuthService } from "../modules/auth/mod.ts";
 import type { Database } from "../modules/db/mod.ts";
 import type { Logger } from "../modules/core/mod.ts";
 import type { StudyIndex } from "../modules/studies/mod.ts";
 import { createUi } from "../ui/app.ts";
+import { mountPolicies, on } from "../ui/policy.ts";
 import { version } from "./version.ts";
 
 /** What the HTTP app is built from. */
 export interface HttpDeps {
   database: Database;
   auth: AuthService;
+  audit: AuditTrail;
   studies: StudyIndex;
   log: Logger;
   startedAt: Date;
@@ -19,10 +22,11 @@ export interface HttpDeps {
 
 /**
  * The appliance's HTTP app: security headers, an Origin check on every state-changing request,
- * the unauthenticated health endpoint, and the UI.
+ * the unauthenticated health endpoint, and the UI. Every route declares who may use it
+ * (`routePolicies(app)` lists them).
  */
 export function createHttpApp(deps: HttpDeps): Hono {
-  const app = new Hono();
+  const app = new Hono<{ Variables: { session: null } }>();
   const log = deps.log.child({ module: "http" });
   app.use(
     "*",
@@ -41,7 +45,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   );
   app.use("*", csrf());
 
-  app.get("/healthz", async (c) => {
+  on(app).get("/healthz", "public", async (c) => {
     const databaseOk = await deps.database.ping();
     return c.json({
       status: databaseOk ? "ok" : "degraded",
@@ -51,10 +55,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
     }, databaseOk ? 200 : 503);
   });
 
-  app.route("/", createUi({ auth: deps.auth, studies: deps.studies, log: deps.log }));
+  const ui = createUi({ auth: deps.auth, audit: deps.audit, studies: deps.studies, log: deps.log });
+  app.route("/", ui);
+  mountPolicies(app, "/", ui);
   app.onError((error, c) => {
     log.error("request failed", { path: new URL(c.req.url).pathname, error });
     return c.text("Internal error", 500);
   });
-  return app;
+  return app as unknown as Hono;
 }

@@ -6,10 +6,17 @@ import {
   addressbookShowCommand,
   addressbookSyncCommand,
 } from "./cli/addressbook.ts";
+import { auditExportCommand, auditVerifyCommand } from "./cli/audit.ts";
 import { doctorCommand, initCommand, serveCommand, versionCommand } from "./cli/basics.ts";
 import type { Command } from "./cli/command.ts";
 import { smimeOpenCommand, smimeSealCommand } from "./cli/smime.ts";
 import { studiesExportCommand, studiesListCommand } from "./cli/studies.ts";
+import {
+  userAddCommand,
+  userDisableCommand,
+  userListCommand,
+  userResetTotpCommand,
+} from "./cli/user.ts";
 import { xdmInspectCommand, xdmPackCommand } from "./cli/xdm.ts";
 import { loadConfig } from "./config/load.ts";
 import { version } from "./version.ts";
@@ -30,6 +37,12 @@ const commands: Command[] = [
   addressbookImportCommand,
   addressbookSearchCommand,
   addressbookShowCommand,
+  userAddCommand,
+  userListCommand,
+  userDisableCommand,
+  userResetTotpCommand,
+  auditVerifyCommand,
+  auditExportCommand,
 ];
 
 function usage(): string {

@@ -1,5 +1,6 @@
 import type { Logger } from "../modules/core/mod.ts";
-import { createDicomServer } from "../modules/dicom/mod.ts";
+import { createDicomServer, listenDicomTls } from "../modules/dicom/mod.ts";
+import { receiveAuditor } from "./audit_hooks.ts";
 import type { Config } from "./config/schema.ts";
 import { createDicomIntake } from "./dicom_intake.ts";
 import { createHttpApp } from "./http.ts";
@@ -11,6 +12,8 @@ import { version } from "./version.ts";
 export interface RunningAppliance {
   httpPort: number;
   dicomPort: number;
+  /** The DICOM TLS port, or null when `dicom.tlsPort` is 0. */
+  dicomTlsPort: number | null;
   setupUrl: string | null;
   stop(): Promise<void>;
   /** Resolves once the appliance has stopped. */
@@ -33,7 +36,8 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
   const services = await openServices(config, log, database);
   const { auth } = services;
 
-  const app = createHttpApp({ database, auth, studies: services.studies, log, startedAt });
+  const { audit } = services;
+  const app = createHttpApp({ database, auth, audit, studies: services.studies, log, startedAt });
   const server = Deno.serve({
     hostname: config.http.host,
     port: config.http.port,
@@ -44,7 +48,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
   const httpPort = server.addr.port;
   log.info("web UI listening", { host: config.http.host, port: httpPort, version });
 
-  const dicom = createDicomServer({
+  const dicomOptions = {
     host: config.dicom.host,
     port: config.dicom.port,
     aeTitle: config.dicom.aeTitle,
@@ -52,8 +56,38 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     maxAssociations: config.dicom.maxAssociations,
     maxPduLength: config.dicom.maxPduLength,
     log: log.child({ module: "dicom" }),
-    store: createDicomIntake({ ...services, log }),
-  });
+    store: createDicomIntake({ ...services, log, afterStore: receiveAuditor(audit) }),
+  };
+  const dicom = createDicomServer(dicomOptions);
+  // PS3.15 B.9: the same SCP on a second port over TLS, optionally only for known modalities.
+  const dicomTls = config.dicom.tlsPort
+    ? createDicomServer({
+      ...dicomOptions,
+      port: config.dicom.tlsPort,
+      listener: await listenDicomTls({
+        host: config.dicom.host,
+        port: config.dicom.tlsPort,
+        cert: Deno.readTextFileSync(config.dicom.tlsCertFile || paths.tlsCert),
+        key: Deno.readTextFileSync(config.dicom.tlsKeyFile || paths.tlsKey),
+        clientCaCerts: config.dicom.tlsClientCaFile
+          ? [Deno.readTextFileSync(config.dicom.tlsClientCaFile)]
+          : undefined,
+        log: log.child({ module: "dicom" }),
+      }),
+    })
+    : null;
+  if (dicomTls) {
+    log.info("DICOM TLS listening", {
+      host: config.dicom.host,
+      port: dicomTls.port,
+      clientCertificates: config.dicom.tlsClientCaFile ? "required" : "not requested",
+    });
+  }
+  audit.startForwarding();
+  const pruneAudit = () =>
+    audit.prune().catch((error) => log.error("audit retention failed", { error }));
+  void pruneAudit();
+  const pruneTimer = setInterval(pruneAudit, 24 * 3600_000);
   log.info("DICOM listening", {
     host: config.dicom.host,
     port: dicom.port,
@@ -81,12 +115,20 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
   const stop = () => {
     stopping ??= (async () => {
       log.info("stopping: no new connections, finishing work in flight");
-      await Promise.all([server.shutdown(), dicom.close()]);
+      clearInterval(pruneTimer);
+      await Promise.all([server.shutdown(), dicom.close(), dicomTls?.close()]);
       await services.close();
       log.info("stopped");
       markFinished();
     })();
     return stopping;
   };
-  return { httpPort, dicomPort: dicom.port, setupUrl, stop, finished };
+  return {
+    httpPort,
+    dicomPort: dicom.port,
+    dicomTlsPort: dicomTls?.port ?? null,
+    setupUrl,
+    stop,
+    finished,
+  };
 }

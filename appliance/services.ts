@@ -1,4 +1,5 @@
 import { type AddressBook, createAddressBook } from "../modules/addressbook/mod.ts";
+import { type AuditTrail, createAuditTrail, type SyslogOptions } from "../modules/audit/mod.ts";
 import { type AuthService, createAuthService } from "../modules/auth/mod.ts";
 import { BeeldpoortError, type Logger } from "../modules/core/mod.ts";
 import { type Database, migrateToLatest, openDatabase } from "../modules/db/mod.ts";
@@ -18,10 +19,27 @@ export interface Services {
   paths: DataPaths;
   database: Database;
   auth: AuthService;
+  audit: AuditTrail;
   spool: Spool;
   studies: StudyIndex;
   addressBook: AddressBook;
   close(): Promise<void>;
+}
+
+/** The syslog collector from `audit.*`, or undefined when forwarding is off. */
+export function syslogOptions(config: Config): SyslogOptions | undefined {
+  const a = config.audit;
+  if (a.syslogTransport === "off" || !a.syslogHost) return undefined;
+  const read = (file: string) => (file ? Deno.readTextFileSync(file) : undefined);
+  return {
+    transport: a.syslogTransport,
+    host: a.syslogHost,
+    port: a.syslogPort,
+    caCerts: a.syslogCaFile ? [Deno.readTextFileSync(a.syslogCaFile)] : undefined,
+    clientCert: read(a.syslogClientCertFile),
+    clientKey: read(a.syslogClientKeyFile),
+    hostname: config.dicom.aeTitle.toLowerCase(),
+  };
 }
 
 /**
@@ -52,16 +70,33 @@ export async function openServices(
     log,
   });
   masterKey.fill(0);
+  const audit = createAuditTrail({
+    db: db.db,
+    log,
+    source: {
+      sourceId: config.dicom.aeTitle,
+      enterpriseSiteId: config.organization.ura || undefined,
+    },
+    syslog: syslogOptions(config),
+    retentionDays: config.audit.retentionDays,
+  });
   const addressBook = createAddressBook({ db: db.db, sources: addressBookSources(config), log });
   return {
     paths,
     database: db,
-    auth: createAuthService({ db: db.db }),
+    auth: createAuthService({
+      db: db.db,
+      sessionIdleMs: config.auth.sessionIdleMinutes * 60_000,
+      sessionMaxMs: config.auth.sessionMaxHours * 3600_000,
+      lockout: { threshold: config.auth.lockoutThreshold, baseMs: 60_000, maxMs: 3600_000 },
+    }),
+    audit,
     spool,
     studies: createStudyIndex({ db: db.db, duplicatePolicy: config.dicom.duplicates, log }),
     addressBook,
     async close() {
       await addressBook.stop();
+      await audit.stop();
       await db.close();
     },
   };

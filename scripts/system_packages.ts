@@ -2,7 +2,7 @@
  * The Debian packages the tests talk to, and the command that shows each is installed.
  * The test command installs missing ones with apt-get when it runs as root.
  */
-export const systemPackages: { pkg: string; command: string }[] = [
+export const systemPackages: { pkg: string; command: string; file?: string }[] = [
   { pkg: "dcmtk", command: "storescu" },
   { pkg: "orthanc", command: "Orthanc" },
   { pkg: "dicom3tools", command: "dciodvfy" },
@@ -11,7 +11,24 @@ export const systemPackages: { pkg: string; command: string }[] = [
   { pkg: "chromium", command: "chromium" },
   { pkg: "slapd", command: "slapd" },
   { pkg: "ldap-utils", command: "ldapsearch" },
+  { pkg: "rsyslog", command: "rsyslogd" },
+  // no command of its own: the TLS driver module shows it is installed
+  { pkg: "rsyslog-gnutls", command: "rsyslogd", file: rsyslogTlsDriver() },
 ];
+
+/** Where Debian's rsyslog-gnutls puts the gtls network stream driver. */
+export function rsyslogTlsDriver(): string {
+  return `/usr/lib/${Deno.build.arch}-linux-gnu/rsyslog/lmnsd_gtls.so`;
+}
+
+function isInstalled(p: { command: string; file?: string }): boolean {
+  if (!p.file) return hasCommand(p.command);
+  try {
+    return Deno.statSync(p.file).isFile;
+  } catch {
+    return false;
+  }
+}
 
 /** Whether `command` is on the PATH (or in /usr/sbin, where Debian puts Orthanc). */
 export function hasCommand(command: string): boolean {
@@ -27,7 +44,7 @@ export function hasCommand(command: string): boolean {
 
 /** Installs what is missing; returns the packages still missing afterwards. */
 export async function ensureSystemPackages(log: (line: string) => void): Promise<string[]> {
-  const missing = systemPackages.filter((p) => !hasCommand(p.command)).map((p) => p.pkg);
+  const missing = systemPackages.filter((p) => !isInstalled(p)).map((p) => p.pkg);
   if (missing.length === 0) return [];
   const isRoot = Deno.uid?.() === 0;
   const hasApt = hasCommand("apt-get");
@@ -50,5 +67,5 @@ export async function ensureSystemPackages(log: (line: string) => void): Promise
   };
   await run(["update", "-qq"]);
   await run(["install", "-y", "-qq", "--no-install-recommends", ...missing]);
-  return systemPackages.filter((p) => !hasCommand(p.command)).map((p) => p.pkg);
+  return systemPackages.filter((p) => !isInstalled(p)).map((p) => p.pkg);
 }

@@ -12,6 +12,20 @@ export interface Config {
     maxAssociations: number;
     maxPduLength: number;
     duplicates: "ignore" | "replace";
+    tlsPort: number;
+    tlsCertFile: string;
+    tlsKeyFile: string;
+    tlsClientCaFile: string;
+  };
+  auth: { sessionIdleMinutes: number; sessionMaxHours: number; lockoutThreshold: number };
+  audit: {
+    syslogTransport: "off" | "tls" | "udp";
+    syslogHost: string;
+    syslogPort: number;
+    syslogCaFile: string;
+    syslogClientCertFile: string;
+    syslogClientKeyFile: string;
+    retentionDays: number;
   };
   spool: { durability: "fsync" | "os" };
   organization: { ura: string; name: string; mailAddress: string };
@@ -121,6 +135,95 @@ export const configSchema: Record<string, FieldSpec> = {
     values: ["ignore", "replace"],
     description:
       "A second copy of a known SOP Instance UID with other bytes: `ignore` keeps the first, `replace` keeps the newest.",
+  },
+  "dicom.tlsPort": {
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 65535,
+    description: "Second DICOM port, over TLS 1.2+ (PS3.15 BCP 195 profile). 0: no TLS port.",
+  },
+  "dicom.tlsCertFile": {
+    type: "string",
+    default: "",
+    description: "PEM certificate for DICOM TLS. Empty: the web UI's certificate.",
+  },
+  "dicom.tlsKeyFile": {
+    type: "string",
+    default: "",
+    description: "PEM private key for dicom.tlsCertFile. Empty: the web UI's key.",
+  },
+  "dicom.tlsClientCaFile": {
+    type: "string",
+    default: "",
+    description:
+      "PEM CA certificate(s): when set, a modality on the TLS port must present a client certificate issued by one of them.",
+  },
+  "auth.sessionIdleMinutes": {
+    type: "integer",
+    default: 30,
+    min: 1,
+    max: 1440,
+    description: "A web session ends after this many minutes without a request.",
+  },
+  "auth.sessionMaxHours": {
+    type: "integer",
+    default: 12,
+    min: 1,
+    max: 168,
+    description: "A web session ends this many hours after sign-in, however busy.",
+  },
+  "auth.lockoutThreshold": {
+    type: "integer",
+    default: 5,
+    min: 1,
+    max: 100,
+    description:
+      "Failed sign-ins in a row before an account locks: 1 minute, doubling per further failure up to an hour.",
+  },
+  "audit.syslogTransport": {
+    type: "enum",
+    default: "off",
+    values: ["off", "tls", "udp"],
+    description:
+      "Forward audit events as DICOM audit messages over syslog: `tls` (RFC 5425), `udp` (RFC 5426) or `off`.",
+  },
+  "audit.syslogHost": {
+    type: "string",
+    default: "",
+    description: "Audit record repository (syslog collector) host.",
+    pattern: /^[0-9A-Za-z.:\-\[\]]*$/,
+    patternText: "a host name or IP address (or empty)",
+  },
+  "audit.syslogPort": {
+    type: "integer",
+    default: 6514,
+    min: 1,
+    max: 65535,
+    description: "Port of the collector (6514 for TLS, usually 514 for UDP).",
+  },
+  "audit.syslogCaFile": {
+    type: "string",
+    default: "",
+    description: "PEM CA certificate(s) the collector's TLS certificate must chain to.",
+  },
+  "audit.syslogClientCertFile": {
+    type: "string",
+    default: "",
+    description: "PEM client certificate for collectors that require one (ATNA mutual TLS).",
+  },
+  "audit.syslogClientKeyFile": {
+    type: "string",
+    default: "",
+    description: "PEM private key for audit.syslogClientCertFile.",
+  },
+  "audit.retentionDays": {
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 36500,
+    description:
+      "Audit events older than this many days are removed (daily; the chain stays verifiable). 0: keep all.",
   },
   "spool.durability": {
     type: "enum",

@@ -47,7 +47,42 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** Minimum password length for every account. */
 export const minimumPasswordLength = 12;
 
-/** Returns a reason code when a password is too weak, else null. */
-export function passwordProblem(password: string): "too_short" | null {
-  return [...password].length < minimumPasswordLength ? "too_short" : null;
+/** Why a password is refused. */
+export type PasswordProblem = "too_short" | "contains_username" | "too_common";
+
+// Long passwords that are still among the first guesses of any cracking list (NIST SP 800-63B
+// 5.1.1.2 asks to refuse known-compromised and context-specific passwords).
+const commonPasswords = new Set([
+  "123456789012",
+  "1234567890123",
+  "qwertyuiopas",
+  "password1234",
+  "passwordpassword",
+  "wachtwoord123",
+  "wachtwoord1234",
+  "welkom123456",
+  "welkomwelkom",
+  "beeldpoort123",
+  "ziekenhuis123",
+  "administrator",
+  "letmeinletmein",
+]);
+
+/**
+ * The policy (NIST SP 800-63B: length over composition rules): at least 12 characters, not
+ * containing the user name, not a known common password or one character repeated.
+ * Returns a reason code when a password is refused, else null.
+ *
+ * @example
+ * ```ts
+ * passwordProblem("kort"); // "too_short"
+ * passwordProblem("beheer-beheer-1", "beheer"); // "contains_username"
+ * ```
+ */
+export function passwordProblem(password: string, username = ""): PasswordProblem | null {
+  if ([...password].length < minimumPasswordLength) return "too_short";
+  const lower = password.toLowerCase();
+  if (username.length >= 3 && lower.includes(username.toLowerCase())) return "contains_username";
+  if (commonPasswords.has(lower) || new Set(lower).size <= 2) return "too_common";
+  return null;
 }

@@ -18,6 +18,7 @@ export {
 } from "./database.ts";
 export type { Database, DatabaseOptions } from "./database.ts";
 export type {
+  AuditEventsTable,
   DatabaseSchema,
   InstancesTable,
   PatientsTable,

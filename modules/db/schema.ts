@@ -8,6 +8,15 @@ export interface UsersTable {
   role: string;
   disabled: Generated<number>;
   created_at: string;
+  /** Base32 TOTP secret (RFC 6238); null until enrolled. */
+  totp_secret: string | null;
+  /** The last accepted TOTP time step, so a code cannot be used twice. */
+  totp_last_step: number | null;
+  /** Failed sign-ins since the last success; drives the lockout backoff. */
+  failed_logins: number | null;
+  locked_until: string | null;
+  /** A caregiver's department (portal access is per department). */
+  department: string | null;
 }
 
 /** Web sessions; only a hash of the cookie value is stored. */
@@ -16,7 +25,13 @@ export interface SessionsTable {
   user_id: string;
   csrf_token: string;
   created_at: string;
+  /** Absolute expiry. */
   expires_at: string;
+  /** Idle expiry counts from here. */
+  last_seen_at: string | null;
+  /** "full", or a half-way step: "totp" (code still due) or "enrol" (admin must enrol TOTP). */
+  stage: Generated<string>;
+  remote_address: string | null;
 }
 
 /** Small key/value settings owned by the appliance (e.g. the pending first-run setup token). */
@@ -225,6 +240,34 @@ export interface RelayEventsTable {
   at: string;
 }
 
+/** One NEN 7513 audit event (modules/audit); append-only, each row hashes its predecessor. */
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  id: string;
+  occurred_at: string;
+  action: string;
+  outcome: string;
+  actor_kind: string;
+  actor_id: string;
+  actor_role: string | null;
+  source_address: string | null;
+  patient_id: string | null;
+  patient_bsn: string | null;
+  object_kind: string | null;
+  object_id: string | null;
+  /** Small JSON object with extra context (no free text from users). */
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Audit events not yet accepted by the syslog collector. */
+export interface AuditOutboxTable {
+  seq: number;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
 /** The whole database as Kysely sees it. Modules add their tables here with their migration. */
 export interface DatabaseSchema {
   users: UsersTable;
@@ -244,4 +287,6 @@ export interface DatabaseSchema {
   relay_documents: RelayDocumentsTable;
   relay_messages: RelayMessagesTable;
   relay_events: RelayEventsTable;
+  audit_events: AuditEventsTable;
+  audit_outbox: AuditOutboxTable;
 }

@@ -24,6 +24,8 @@ export type {
   StoreRequest,
   StoreResult,
 } from "./scp.ts";
+export { listenDicomTls } from "./tls_listener.ts";
+export type { DicomListener, DicomTlsOptions } from "./tls_listener.ts";
 export { cEcho, cStore } from "./scu.ts";
 export type { CEchoOptions, CStoreOptions, CStoreResult, ScuOptions } from "./scu.ts";
 export { buildPart10Header, readPart10Header } from "./part10.ts";

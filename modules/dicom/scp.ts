@@ -17,6 +17,7 @@ import { AssociationAborted, DicomProtocolError, DicomTimeout } from "./errors.t
 import { negotiate } from "./negotiation.ts";
 import { buildPart10Header } from "./part10.ts";
 import { encodeAssociateAc, encodeAssociateRj, encodeReleaseRp } from "./pdu.ts";
+import type { DicomListener } from "./tls_listener.ts";
 
 /** One received C-STORE, handed to the store handler. */
 export interface StoreRequest {
@@ -69,6 +70,8 @@ export interface DicomServerOptions {
   closeGraceMs?: number;
   implementationClassUid?: string;
   implementationVersionName?: string;
+  /** Accept on this listener instead of plain TCP on host:port (e.g. `listenDicomTls`). */
+  listener?: DicomListener;
   log: Logger;
   store: StoreHandler;
 }
@@ -109,7 +112,8 @@ export function createDicomServer(options: DicomServerOptions): DicomServer {
       defaultImplementationVersionName,
   };
   const log = options.log;
-  const listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
+  const listener = options.listener ??
+    Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
   const port = (listener.addr as Deno.NetAddr).port;
   const live = new Map<Association, Promise<void>>();
   const counter = { active: 0 };

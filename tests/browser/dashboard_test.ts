@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { freePort, startAppliance, tempDir } from "../support/appliance.ts";
+import { setUpAdmin } from "../support/auth_browser.ts";
 import { launchChromium } from "../support/browser.ts";
 import { dcmtk } from "../support/dicom_harness.ts";
 import { writeSyntheticStudy } from "../support/dicom_fixtures.ts";
@@ -21,12 +22,7 @@ Deno.test({
     const browser = await launchChromium();
     try {
       const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
-      await page.goto(app.setupUrl!);
-      await page.fill("#username", "beheer");
-      await page.fill("#password", "lang-genoeg-wachtwoord");
-      await page.fill("#password2", "lang-genoeg-wachtwoord");
-      await page.click("button[type=submit]");
-      await page.waitForURL(/\/dashboard$/);
+      await setUpAdmin(page, app.setupUrl!);
       assert.equal(await page.textContent("[data-tile='dashboard.arriving'] .count"), "0");
       assert.match(await page.textContent("main") ?? "", /Nog geen studies/);
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { startAppliance, tempDir } from "../support/appliance.ts";
+import { nextTotpCode } from "../support/auth_browser.ts";
 import { launchChromium } from "../support/browser.ts";
+import { totpCode } from "../../modules/auth/mod.ts";
 import { missing } from "../support/peers.ts";
 
 Deno.test({
@@ -35,6 +37,28 @@ Deno.test({
       await page.fill("#password", "lang-genoeg-wachtwoord");
       await page.fill("#password2", "lang-genoeg-wachtwoord");
       await page.click("button[type=submit]");
+      // an admin must enrol TOTP before anything else
+      await page.waitForURL(/\/totp\/enrol$/);
+      assert.equal(await page.textContent("h1"), "Tweestapsverificatie instellen");
+      const secret = (await page.textContent("#totp-secret"))!.trim();
+      assert.match(secret, /^[A-Z2-7]{32}$/);
+      assert.equal(
+        await page.textContent("#otpauth-uri"),
+        `otpauth://totp/Beeldpoort:beheer?secret=${secret}&issuer=Beeldpoort&algorithm=SHA1&digits=6&period=30`,
+      );
+      // the QR code is an image the page's CSP allows (data: SVG), rendered at its full size
+      assert.equal(
+        await page.$eval(
+          "img.qr",
+          (img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0,
+        ),
+        true,
+      );
+      await page.fill("#code", "000000");
+      await page.click("form[action='/totp/enrol'] button[type=submit]");
+      assert.match(await page.textContent("[role=alert]") ?? "", /Deze code klopt niet/);
+      await page.fill("#code", totpCode(secret, new Date()));
+      await page.click("form[action='/totp/enrol'] button[type=submit]");
       await page.waitForURL(/\/dashboard$/);
       assert.equal(await page.textContent("h1"), "Overzicht");
       assert.match(await page.textContent(".welcome") ?? "", /Aangemeld als beheer \(admin\)/);
@@ -52,7 +76,7 @@ Deno.test({
       assert.equal(reuse?.status(), 403);
 
       await page.goto(new URL("/dashboard", app.baseUrl).href);
-      await page.click("text=Sign out");
+      await page.click(`text="Sign out"`);
       await page.waitForURL(/\/login$/);
       await page.fill("#username", "beheer");
       await page.fill("#password", "fout-wachtwoord-123");
@@ -60,6 +84,9 @@ Deno.test({
       assert.match(await page.textContent("[role=alert]") ?? "", /wrong/);
       await page.fill("#username", "beheer");
       await page.fill("#password", "lang-genoeg-wachtwoord");
+      await page.click("button[type=submit]");
+      await page.waitForURL(/\/login\/totp$/);
+      await page.fill("#code", nextTotpCode(secret));
       await page.click("button[type=submit]");
       await page.waitForURL(/\/dashboard$/);
       assert.equal(await page.textContent("h1"), "Dashboard");

@@ -11,16 +11,32 @@ export interface PageContext {
   path: string;
   /** The signed-in user's name and the session's CSRF token, when signed in. */
   user?: { username: string; role: string; csrfToken: string };
+  /** The token every form posts back: the session's, or before sign-in the pre-session cookie's. */
+  csrfToken: string;
 }
+
+/** Where each role starts, and which pages its navigation shows. */
+const navigation: Record<
+  string,
+  [string, "nav.dashboard" | "nav.users" | "nav.audit" | "nav.portal"][]
+> = {
+  admin: [["/dashboard", "nav.dashboard"], ["/users", "nav.users"]],
+  sender: [["/dashboard", "nav.dashboard"]],
+  caregiver: [["/portal", "nav.portal"]],
+  auditor: [["/audit", "nav.audit"]],
+};
 
 function header(ctx: PageContext): VNode {
   const other = ctx.lang === "nl" ? "en" : "nl";
   return html`
     <header class="top">
-      <a class="brand" href="/dashboard">${ctx.t("app.name")}</a>
+      <a class="brand" href="/">${ctx.t("app.name")}</a>
       <span class="tagline">${ctx.t("app.tagline")}</span>
       <nav>
-        ${ctx.user && html`<a href="/dashboard">${ctx.t("nav.dashboard")}</a>`}
+        ${ctx.user &&
+          (navigation[ctx.user.role] ?? []).map(([href, key]) =>
+            html`<a href=${href}>${ctx.t(key)}</a>`
+          )}
         <a href=${`${ctx.path}?lang=${other}`} lang=${other} hreflang=${other}>${ctx.t(
           "lang.switch",
         )}</a>
@@ -29,6 +45,10 @@ function header(ctx: PageContext): VNode {
             <form method="post" action="/logout" class="inline">
               <input type="hidden" name="csrf" value=${ctx.user.csrfToken} />
               <button type="submit">${ctx.t("nav.logout")}</button>
+            </form>
+            <form method="post" action="/logout/all" class="inline">
+              <input type="hidden" name="csrf" value=${ctx.user.csrfToken} />
+              <button type="submit">${ctx.t("nav.logoutAll")}</button>
             </form>
           `}
       </nav>

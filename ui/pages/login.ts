@@ -9,6 +9,7 @@ export function loginPage(ctx: PageContext, error?: string): string {
     html`
       ${errorBox(error)}
       <form method="post" action="/login" class="card form">
+        <input type="hidden" name="csrf" value=${ctx.csrfToken} />
         <label for="username">${ctx.t("login.username")}</label>
         <input id="username" name="username" autocomplete="username" required autofocus />
         <label for="password">${ctx.t("login.password")}</label>

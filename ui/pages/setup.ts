@@ -11,6 +11,7 @@ export function setupPage(ctx: PageContext, token: string, error?: string): stri
       ${errorBox(error)}
       <form method="post" action="/setup" class="card form">
         <input type="hidden" name="token" value=${token} />
+        <input type="hidden" name="csrf" value=${ctx.csrfToken} />
         <label for="username">${ctx.t("setup.username")}</label>
         <input id="username" name="username" autocomplete="username" required autofocus />
         <label for="password">${ctx.t("setup.password")}</label>

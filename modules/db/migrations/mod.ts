@@ -3,6 +3,7 @@ import * as foundation from "./001_foundation.ts";
 import * as studies from "./002_studies.ts";
 import * as addressbook from "./003_addressbook.ts";
 import * as relay from "./007_relay.ts";
+import * as authAudit from "./005_auth_audit.ts";
 
 /**
  * Every migration in order. Names are permanent: a migration that has shipped is never renamed or
@@ -12,5 +13,6 @@ export const migrations: Record<string, Migration> = {
   "001_foundation": foundation,
   "002_studies": studies,
   "003_addressbook": addressbook,
+  "005_auth_audit": authAudit,
   "007_relay": relay,
 };
