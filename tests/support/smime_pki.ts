@@ -38,6 +38,8 @@ export interface IssueOptions {
   readonly extendedKeyUsage?: string;
   /** RSA modulus size, default 2048. */
   readonly bits?: number;
+  /** subjectAltName extension value, e.g. "DNS:localhost, IP:127.0.0.1" (TLS servers); overrides `email`. */
+  readonly subjectAltName?: string;
 }
 
 /** The test PKI: a main CA, helpers for other CAs, and cleanup. */
@@ -199,7 +201,11 @@ export async function createTestPki(): Promise<TestPki> {
             eku ? `extendedKeyUsage = ${eku}` : "",
             "subjectKeyIdentifier = hash",
             "authorityKeyIdentifier = keyid",
-            options.email ? `subjectAltName = email:${options.email}` : "",
+            options.subjectAltName
+              ? `subjectAltName = ${options.subjectAltName}`
+              : options.email
+              ? `subjectAltName = email:${options.email}`
+              : "",
             "",
           ].join("\n"),
         );
