@@ -1,7 +1,8 @@
 /**
  * The DATA of one SMTP transaction as a Web stream for `store`, with backpressure: smtp-server's
- * stream is paused while the store is behind, so the socket stops being read and TCP flow control
- * holds the client back. Memory stays at a few chunks whatever the message size.
+ * stream is read only when the store asks for more, so its buffer fills, smtp-server stops
+ * reading the socket and TCP flow control holds the client back. Memory stays at a few chunks
+ * whatever the message size.
  */
 import type { SMTPServerDataStream } from "smtp-server";
 import { MailReceiveAborted } from "./errors.ts";
@@ -28,53 +29,62 @@ export function dataStreamView(data: SMTPServerDataStream, maxBytes: number): Da
   let ended = false;
   let abortedWith: MailReceiveAborted | null = null;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let waiting: (() => void) | null = null;
+  const wake = () => {
+    const w = waiting;
+    waiting = null;
+    w?.();
+  };
   const fail = (error: MailReceiveAborted) => {
     if (finished) return;
     finished = true;
     abortedWith = error;
     controller.error(error);
-    data.resume(); // drain: smtp-server answers only once the DATA stream has ended
+    drain();
+    wake();
   };
+  // Read and discard the rest: smtp-server answers only once the DATA stream has ended. A
+  // "readable" listener would keep the stream in paused mode, so it goes first.
+  const drain = () => {
+    data.off("readable", wake);
+    data.resume();
+  };
+  const tooLarge = () => new MailReceiveAborted("too-large", `message over ${maxBytes} bytes`);
+  const gone = () => new MailReceiveAborted("disconnected", "the client went away during DATA");
+  data.on("readable", wake);
+  data.on("end", () => {
+    if (finished) return;
+    if (data.sizeExceeded) return fail(tooLarge());
+    finished = true;
+    ended = true;
+    controller.close();
+    wake();
+  });
+  data.on("error", () => fail(gone()));
+  data.on("close", () => fail(gone()));
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
-      data.on("data", (chunk: Uint8Array) => {
-        if (finished) return;
-        bytes += chunk.length;
-        if (data.sizeExceeded || bytes > maxBytes) {
-          fail(new MailReceiveAborted("too-large", `message over ${maxBytes} bytes`));
-          return;
-        }
-        // Copy out of smtp-server's buffer pool: the store may hold on to the chunk.
-        c.enqueue(new Uint8Array(chunk));
-        if ((c.desiredSize ?? 0) <= 0) data.pause();
-      });
-      data.on("end", () => {
-        if (finished) return;
-        if (data.sizeExceeded) {
-          fail(new MailReceiveAborted("too-large", `message over ${maxBytes} bytes`));
-          return;
-        }
-        finished = true;
-        ended = true;
-        c.close();
-      });
-      data.on("error", () => {
-        fail(new MailReceiveAborted("disconnected", "the client went away during DATA"));
-      });
-      data.on("close", () => {
-        fail(new MailReceiveAborted("disconnected", "the client went away during DATA"));
-      });
     },
-    pull() {
-      data.resume();
+    async pull(c) {
+      while (!finished) {
+        const chunk = data.read() as Uint8Array | null;
+        if (chunk !== null) {
+          bytes += chunk.length;
+          if (data.sizeExceeded || bytes > maxBytes) return fail(tooLarge());
+          // Copy out of smtp-server's buffer pool: the store may hold on to the chunk.
+          c.enqueue(new Uint8Array(chunk));
+          return;
+        }
+        await new Promise<void>((resolve) => (waiting = resolve));
+      }
     },
     cancel() {
       finished = true;
-      data.resume();
+      drain();
+      wake();
     },
-  }, { highWaterMark: 4 });
-  data.pause();
+  }, { highWaterMark: 2 });
   return {
     stream,
     bytes: () => bytes,

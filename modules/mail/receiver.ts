@@ -56,7 +56,12 @@ export interface MailReceiverOptions {
   readonly maxConnections?: number;
   /** Our name in the greeting and EHLO reply. */
   readonly serverName?: string;
-  /** Idle time allowed while the client owes us input; default 5 minutes (RFC 5321 §4.5.3.2). */
+  /**
+   * Idle time allowed while the client owes us input; default 5 minutes (RFC 5321 §4.5.3.2.7).
+   * Also how long a TLS client that vanished mid-DATA holds its connection: Deno 2.9.6 does not
+   * report the peer's close on a STARTTLS socket whose reading was paused for backpressure
+   * (measured), so only this timeout ends it. Nothing of such a message is stored either way.
+   */
   readonly socketTimeoutMs?: number;
   readonly store: MailStore;
   readonly log: Logger;

@@ -175,3 +175,57 @@ export function syntheticMessage(bytes: number, seed = 1, messageId = `<m${seed}
     },
   };
 }
+
+/** A hand-driven SMTP client for the cases nodemailer will not produce (half a DATA, no TLS). */
+export interface SmtpDialog {
+  /** Sends a command line (CRLF added) and returns the complete reply. */
+  command(line: string): Promise<string>;
+  /** Reads one complete reply (e.g. the greeting). */
+  reply(): Promise<string>;
+  write(bytes: Uint8Array): Promise<void>;
+  /** Upgrades with STARTTLS, verifying against `caPem` as "localhost". */
+  startTls(caPem: string): Promise<void>;
+  close(): void;
+}
+
+/** Connects to 127.0.0.1:`port`. */
+export async function smtpDialog(port: number): Promise<SmtpDialog> {
+  let conn: Deno.Conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let buffered = "";
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(16 * 1024);
+  const reply = async (): Promise<string> => {
+    // RFC 5321 §4.2.1: a multiline reply ends with the line whose code is followed by a space.
+    while (true) {
+      const lines = buffered.split("\r\n");
+      const last = lines.findIndex((l) => /^\d{3} /.test(l));
+      if (last >= 0) {
+        const text = lines.slice(0, last + 1).join("\r\n");
+        buffered = lines.slice(last + 1).join("\r\n");
+        return text;
+      }
+      const n = await conn.read(buf);
+      if (n === null) throw new Error(`connection closed; so far: ${buffered}`);
+      buffered += decoder.decode(buf.subarray(0, n));
+    }
+  };
+  const write = async (bytes: Uint8Array) => {
+    for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+  };
+  return {
+    reply,
+    write,
+    async command(line) {
+      await write(encoder.encode(line + "\r\n"));
+      return await reply();
+    },
+    async startTls(caPem) {
+      conn = await Deno.startTls(conn as Deno.TcpConn, { hostname: "localhost", caCerts: [caPem] });
+    },
+    close() {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    },
+  };
+}
