@@ -11,6 +11,7 @@ export const systemPackages: { pkg: string; command: string }[] = [
   { pkg: "chromium", command: "chromium" },
   { pkg: "slapd", command: "slapd" },
   { pkg: "ldap-utils", command: "ldapsearch" },
+  { pkg: "postfix", command: "postfix" },
 ];
 
 /** Whether `command` is on the PATH (or in /usr/sbin, where Debian puts Orthanc). */
