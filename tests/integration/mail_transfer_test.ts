@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { missing } from "../support/peers.ts";
 import { createMailBench, ourAddress, syntheticMessage } from "../support/mail_fixtures.ts";
+import { createSmimeFixture, mimeEntity } from "../support/smime_fixture.ts";
+import { newMessageId, outerHeaders } from "../../modules/mail/mod.ts";
+import { open, seal } from "../../modules/smime/mod.ts";
 
 const ignore = missing("openssl");
 
@@ -65,6 +68,55 @@ Deno.test({
     } finally {
       await receiver.close();
       await bench.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "mail: an S/MIME message sealed with our outer headers arrives and opens",
+  ignore,
+  fn: async () => {
+    const bench = await createMailBench();
+    const f = await createSmimeFixture();
+    const receiver = await bench.startReceiver();
+    try {
+      const messageId = newMessageId("zkh-a.example");
+      const content = mimeEntity(256 * 1024);
+      const sealed = await seal({
+        content,
+        signerCert: f.alice.cert,
+        signerKey: f.alice.key,
+        recipients: [f.bob.cert],
+        headers: outerHeaders({
+          from: "gateway@zkh-a.example",
+          to: ourAddress,
+          subject: "Beeldpoort transfer 1/1",
+          messageId,
+          dispositionNotificationTo: "gateway@zkh-a.example",
+        }),
+      });
+      const result = await bench.sender(receiver.port).send({
+        to: ourAddress,
+        messageId,
+        raw: ReadableStream.from([sealed]),
+      });
+      const id = result.response.match(/stored as (\S+)/)![1];
+      const received = await new Response(await bench.spool.get(id)).bytes();
+      assert.deepEqual(received, sealed);
+      const head = new TextDecoder().decode(received.subarray(0, 400));
+      assert.match(head, new RegExp(`^From: gateway@zkh-a\\.example\r\nTo: ${ourAddress}\r\n`));
+      assert.match(head, /\r\nDisposition-Notification-To: gateway@zkh-a\.example\r\nMIME-Version/);
+      const opened = await open({
+        message: received,
+        recipientKey: f.bob.key,
+        recipientCert: f.bob.cert,
+        trustAnchors: [f.ca],
+      });
+      assert.deepEqual(opened.content, content);
+    } finally {
+      await receiver.close();
+      await bench.cleanup();
+      await f.pki.cleanup();
     }
   },
 });
