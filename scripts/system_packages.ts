@@ -14,6 +14,7 @@ export const systemPackages: { pkg: string; command: string; file?: string }[] =
   { pkg: "rsyslog", command: "rsyslogd" },
   // no command of its own: the TLS driver module shows it is installed
   { pkg: "rsyslog-gnutls", command: "rsyslogd", file: rsyslogTlsDriver() },
+  { pkg: "postfix", command: "postfix" },
 ];
 
 /** Where Debian's rsyslog-gnutls puts the gtls network stream driver. */
