@@ -22,8 +22,9 @@ export interface SpoolOptions {
   durability: SpoolDurability;
   log?: Logger;
   /**
-   * Plaintext bytes per chunk of new objects (default 1 MiB, 4 KiB..64 MiB). Stored in each
-   * header, so objects with different chunk sizes coexist. Measured with scripts/bench/spool.ts.
+   * Plaintext bytes per chunk of new objects (default 128 KiB, 4 KiB..64 MiB). Stored in each
+   * header, so objects with different chunk sizes coexist. Measured with scripts/bench/spool.ts
+   * and scripts/bench/ingest.ts.
    */
   chunkSize?: number;
 }
@@ -65,12 +66,16 @@ export interface Spool {
 }
 
 /**
- * 1 MiB: measured on the 2-vCPU build machine (scripts/bench/spool.ts and a 512 MiB put/get,
- * best of 3): 256 KiB 439/789 MB/s, 1 MiB 498/672, 4 MiB 415/663 - no clear throughput gain above
- * 1 MiB, while 4 MiB chunks cost about 25 MB more peak RSS on put and on get. Per-call overhead of
- * WebCrypto makes chunks below 256 KiB slower (64 KiB: ~20% lower in a crypto-only loop).
+ * 128 KiB. A put seals a chunk only once it is full (the last one once the stream ends), so the
+ * chunk size bounds the encryption left after a received instance's last byte: with 1 MiB chunks
+ * a 0.5 MB CT slice was sealed in one go after it had arrived (about 1 ms on the 2-vCPU build
+ * machine), with 128 KiB chunks three of them are sealed while the data still arrives and at most
+ * about 128 KiB after it. 128 KiB also matches the PDVs dcmtk sends (131060 bytes). Chunks seal in
+ * parallel on WebCrypto's threads, so large puts lose little: 256 MiB put measured 357-601 MB/s at
+ * 128 KiB against 372-195 MB/s at 1 MiB (scripts/bench/spool.ts, noisy shared machine). Below
+ * 64 KiB the per-call overhead of WebCrypto (~0.05 ms) starts to dominate.
  */
-const defaultChunkSize = 1024 * 1024;
+const defaultChunkSize = 128 * 1024;
 
 function checkChunkSize(size: number): number {
   if (!Number.isInteger(size) || size < 4096 || size > 64 * 1024 * 1024) {
@@ -102,7 +107,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   await ensureDir(layout.objectsDir, layout.dir, durable);
   await ensureDir(layout.tmpDir, layout.dir, durable);
   const active = new Set<string>();
-  const shards = new Set<string>();
+  const shards = new Map<string, Promise<void>>();
   const buffers: Uint8Array<ArrayBuffer>[] = [];
 
   const sweep = async () => {
