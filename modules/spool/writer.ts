@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { newId } from "../core/mod.ts";
 import { SpoolWriteError } from "./errors.ts";
 import { chunkAad, chunkNonce, encodeHeader, encodeTotals, FIXED_SIZE } from "./format.ts";
-import { type MasterKey, newDataKey } from "./keys.ts";
+import { emptySlot, type MasterKey, newDataKey } from "./keys.ts";
 import { ensureDir, type Layout } from "./layout.ts";
 
 /** What `put` returns once the object is durable. */
@@ -127,13 +127,19 @@ export async function writeObject(
   const failed: { write?: { error: unknown } } = {};
 
   try {
-    const { key, slot } = await newDataKey(ctx.master);
-    const header = encodeHeader(id, ctx.chunkSize, slot);
-    const fixed = header.slice(0, FIXED_SIZE);
-    written = opened.then((f) => writeAll(f, header));
+    // The data key is made while the first bytes are read; the first seal waits for it. The
+    // fixed part of the header (the chunks' additional data) does not depend on the key slot.
+    const keyed = newDataKey(ctx.master);
+    keyed.catch(() => {});
+    const fixed = encodeHeader(id, ctx.chunkSize, emptySlot).slice(0, FIXED_SIZE);
+    let key: CryptoKey | null = null;
+    written = Promise.all([opened, keyed]).then(([f, { slot }]) =>
+      writeAll(f, encodeHeader(id, ctx.chunkSize, slot))
+    );
     written.catch(() => {});
 
     const seal = async (final: { size: number; sha256: Uint8Array } | null) => {
+      key ??= (await keyed).key; // the buffer is not refilled meanwhile: take() awaits this
       const sealed = crypto.subtle.encrypt(
         { name: "AES-GCM", iv: chunkNonce(index), additionalData: chunkAad(fixed, index, final) },
         key,
