@@ -22,7 +22,7 @@ export interface SpoolOptions {
   durability: SpoolDurability;
   log?: Logger;
   /**
-   * Plaintext bytes per chunk of new objects (default 256 KiB, 4 KiB..64 MiB). Stored in each
+   * Plaintext bytes per chunk of new objects (default 128 KiB, 4 KiB..64 MiB). Stored in each
    * header, so objects with different chunk sizes coexist. Measured with scripts/bench/spool.ts
    * and scripts/bench/ingest.ts.
    */
@@ -66,17 +66,19 @@ export interface Spool {
 }
 
 /**
- * 256 KiB. A put seals a chunk only once it is full (the last one once the stream ends), so the
+ * 128 KiB. A put seals a chunk only once it is full (the last one once the stream ends), so the
  * chunk size decides how much sealing overlaps the arriving data and how much is left after a
  * received instance's last byte; every chunk also costs the event loop a WebCrypto call and a
  * write. Measured in process on 500 x 0.5 MB CT slices from storescu (fsync, 6 interleaved runs,
  * medians; the 2-vCPU machine is shared and noisy): 128 KiB 185 files/s (receiving 1.35 ms, last
- * byte to response 1.71 ms), 256 KiB 204 (1.38, 1.18), 1 MiB 199 (0.53, 1.78). Chunks seal in
- * parallel on WebCrypto's threads, so large puts do not suffer (scripts/bench/spool.ts: 256 MiB put
- * 233-438 MB/s at 256 KiB against 195-372 at 1 MiB). Below 64 KiB the per-call overhead of
- * WebCrypto (~0.05 ms) starts to dominate.
+ * byte to response 1.71 ms), 256 KiB 204 (1.38, 1.18), 1 MiB 199 (0.53, 1.78). 256 KiB is kept
+ * out for memory: receiving a 1 GB instance peaked at 187-198 MB RSS with it against 165 MB with
+ * 128 KiB (deno task bench ingest; larger buffers stay in the allocator's per-thread arenas), and
+ * the appliance must stay under 200 MB. Chunks seal in parallel on WebCrypto's threads, so large
+ * puts do not suffer (1 GB instance received at 300-350 MB/s). Below 64 KiB the per-call overhead
+ * of WebCrypto (~0.05 ms) starts to dominate.
  */
-const defaultChunkSize = 256 * 1024;
+const defaultChunkSize = 128 * 1024;
 
 function checkChunkSize(size: number): number {
   if (!Number.isInteger(size) || size < 4096 || size > 64 * 1024 * 1024) {

@@ -68,7 +68,7 @@ function release(bytes: Uint8Array<ArrayBuffer>): void {
 }
 
 /**
- * The first 32 chunks of an object (8 MiB at the default size) are written synchronously: a write
+ * The first 32 chunks of an object (4 MiB at the default size) are written synchronously: a write
  * into the page cache takes tens of microseconds, less than handing it to the I/O thread pool and
  * back, which on a busy 2-core machine was measured at up to a millisecond. Later chunks of a
  * large object go through the pool, so a disk that cannot keep up (dirty-page throttling) blocks
