@@ -5,8 +5,9 @@ import {
   Status,
   type StoreHandler,
   type StoreRequest,
+  type StoreResult,
 } from "../modules/dicom/mod.ts";
-import { type Spool, SpoolWriteError } from "../modules/spool/mod.ts";
+import { type PutResult, type Spool, SpoolWriteError } from "../modules/spool/mod.ts";
 import { type StudyIndex, UnindexableInstance } from "../modules/studies/mod.ts";
 
 /** How much of a dataset is kept aside to read its header: the indexed elements come long before
@@ -49,6 +50,11 @@ export type AfterStore = (
  * The C-STORE handler: stream the object (our Part-10 meta header plus the dataset bytes exactly as
  * received) into the encrypted spool, read its header, index it, and only then answer success.
  *
+ * The sender waits for each response, so the work after the last byte is what counts: header
+ * parse and index insert run while the spool makes the object durable (final chunk, fsync,
+ * rename, directory fsync); the index transaction commits only after the spool put succeeded, so
+ * a row never points at bytes that failed to be stored, and the response waits for both.
+ *
  * Decisions: a spool failure (disk full, I/O error) answers 0xA700 Out of Resources so the sender
  * keeps its copy and retries; a dataset without Study or Series Instance UID is refused with
  * 0xC000 Cannot Understand and not kept, since nothing could route or find it.
@@ -59,12 +65,14 @@ export function createDicomIntake(
   const log = deps.log.child({ module: "intake" });
   return async (request) => {
     const capture = prefixCapture(headerCaptureBytes);
-    let stored;
-    try {
-      stored = await deps.spool.put(request.dataset.pipeThrough(capture.stream), {
-        prefix: request.meta,
-      });
-    } catch (error) {
+    let digested: (content: PutResult) => void = () => {};
+    const digest = new Promise<PutResult>((resolve) => (digested = resolve));
+    const put = deps.spool.put(request.dataset.pipeThrough(capture.stream), {
+      prefix: request.meta,
+      onDigest: digested,
+    });
+    put.catch(() => {}); // every path below awaits it
+    const spoolFailed = (error: unknown): StoreResult => {
       if (error instanceof SpoolWriteError) {
         log.error("spool write failed; answered Out of Resources", {
           callingAe: request.callingAe,
@@ -74,6 +82,14 @@ export function createDicomIntake(
         return { status: Status.outOfResources, comment: "Beeldpoort spool write failed" };
       }
       throw error; // association ended mid-dataset: nothing was stored
+    };
+
+    let content: PutResult;
+    try {
+      // Whole stream read and hashed; the put is still making it durable.
+      content = await Promise.race([digest, put]);
+    } catch (error) {
+      return spoolFailed(error);
     }
 
     let header: InstanceHeader = {};
@@ -93,14 +109,17 @@ export function createDicomIntake(
         sopClassUid: request.sopClassUid,
         transferSyntaxUid: request.transferSyntaxUid,
         callingAe: request.callingAe,
-        size: stored.size,
-        sha256: stored.sha256,
-        spoolId: stored.id,
+        size: content.size,
+        sha256: content.sha256,
+        spoolId: content.id,
         source: "dicom",
-      });
+      }, { commitAfter: put });
       if (outcome.obsoleteSpoolId) await deps.spool.delete(outcome.obsoleteSpoolId);
     } catch (error) {
-      await deps.spool.delete(stored.id);
+      // Either the put failed (and the index rolled back), or indexing failed: then drop the copy.
+      const stored = await put.then(() => null, (putError) => ({ putError }));
+      if (stored) return spoolFailed(stored.putError);
+      await deps.spool.delete(content.id);
       if (error instanceof UnindexableInstance) {
         log.warn("instance refused: not indexable", { callingAe: request.callingAe, error });
         return { status: Status.cannotUnderstand, comment: error.message };

@@ -109,7 +109,13 @@ function findBsn(ds: Naturalized): string | undefined {
  * ```
  */
 export function readInstanceHeader(part10Prefix: Uint8Array): InstanceHeader {
-  const buffer = part10Prefix.buffer.slice(
+  // dcmjs wants an ArrayBuffer holding exactly the file; copy only when the view is a part of a
+  // larger one, and let dcmjs read it in place (noCopy): a copy of a 256 KiB header capture costs
+  // more than the parse of the elements before the pixel data.
+  const whole = part10Prefix.byteOffset === 0 &&
+    part10Prefix.byteLength === part10Prefix.buffer.byteLength &&
+    part10Prefix.buffer instanceof ArrayBuffer;
+  const buffer = whole ? part10Prefix.buffer as ArrayBuffer : part10Prefix.buffer.slice(
     part10Prefix.byteOffset,
     part10Prefix.byteOffset + part10Prefix.byteLength,
   ) as ArrayBuffer;
@@ -117,6 +123,7 @@ export function readInstanceHeader(part10Prefix: Uint8Array): InstanceHeader {
     untilTag: "7FE00010",
     includeUntilTagValue: false,
     ignoreErrors: true,
+    noCopy: true,
   });
   const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.dict) as Naturalized;
   const meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.meta) as Naturalized;

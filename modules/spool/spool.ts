@@ -22,8 +22,9 @@ export interface SpoolOptions {
   durability: SpoolDurability;
   log?: Logger;
   /**
-   * Plaintext bytes per chunk of new objects (default 1 MiB, 4 KiB..64 MiB). Stored in each
-   * header, so objects with different chunk sizes coexist. Measured with scripts/bench/spool.ts.
+   * Plaintext bytes per chunk of new objects (default 128 KiB, 4 KiB..64 MiB). Stored in each
+   * header, so objects with different chunk sizes coexist. Measured with scripts/bench/spool.ts
+   * and scripts/bench/ingest.ts.
    */
   chunkSize?: number;
 }
@@ -65,12 +66,19 @@ export interface Spool {
 }
 
 /**
- * 1 MiB: measured on the 2-vCPU build machine (scripts/bench/spool.ts and a 512 MiB put/get,
- * best of 3): 256 KiB 439/789 MB/s, 1 MiB 498/672, 4 MiB 415/663 - no clear throughput gain above
- * 1 MiB, while 4 MiB chunks cost about 25 MB more peak RSS on put and on get. Per-call overhead of
- * WebCrypto makes chunks below 256 KiB slower (64 KiB: ~20% lower in a crypto-only loop).
+ * 128 KiB. A put seals a chunk only once it is full (the last one once the stream ends), so the
+ * chunk size decides how much sealing overlaps the arriving data and how much is left after a
+ * received instance's last byte; every chunk also costs the event loop a WebCrypto call and a
+ * write. Measured in process on 500 x 0.5 MB CT slices from storescu (fsync, 6 interleaved runs,
+ * medians; the 2-vCPU machine is shared and noisy): 128 KiB 185 files/s (receiving 1.35 ms, last
+ * byte to response 1.71 ms), 256 KiB 204 (1.38, 1.18), 1 MiB 199 (0.53, 1.78). 256 KiB is kept
+ * out for memory: receiving a 1 GB instance peaked at 187-198 MB RSS with it against 165 MB with
+ * 128 KiB (deno task bench ingest; larger buffers stay in the allocator's per-thread arenas), and
+ * the appliance must stay under 200 MB. Chunks seal in parallel on WebCrypto's threads, so large
+ * puts do not suffer (1 GB instance received at 300-350 MB/s). Below 64 KiB the per-call overhead
+ * of WebCrypto (~0.05 ms) starts to dominate.
  */
-const defaultChunkSize = 1024 * 1024;
+const defaultChunkSize = 128 * 1024;
 
 function checkChunkSize(size: number): number {
   if (!Number.isInteger(size) || size < 4096 || size > 64 * 1024 * 1024) {
@@ -102,7 +110,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   await ensureDir(layout.objectsDir, layout.dir, durable);
   await ensureDir(layout.tmpDir, layout.dir, durable);
   const active = new Set<string>();
-  const shards = new Set<string>();
+  const shards = new Map<string, Promise<void>>();
   const buffers: Uint8Array<ArrayBuffer>[] = [];
 
   const sweep = async () => {

@@ -65,6 +65,18 @@ export interface StudyInstance {
   spoolId: string;
 }
 
+/** Options of one `recordInstance`. */
+export interface RecordOptions {
+  /**
+   * The transaction commits only once this settles: lets the caller index while the object's
+   * bytes are still being made durable, without ever committing a row that points at bytes which
+   * then fail to be stored. If it rejects, nothing is recorded and `recordInstance` rejects with
+   * the same error. The index's one database connection is held meanwhile, so keep it short
+   * (an fsync, not a network transfer).
+   */
+  commitAfter?: Promise<unknown>;
+}
+
 /** What the study index needs. */
 export interface StudyIndexOptions {
   db: Kysely<DatabaseSchema>;
@@ -163,7 +175,10 @@ export function createStudyIndex(options: StudyIndexOptions) {
   const clock = options.clock ?? systemClock;
   const log = options.log.child({ module: "studies" });
 
-  async function recordInstance(record: InstanceRecord): Promise<IndexOutcome> {
+  async function recordInstance(
+    record: InstanceRecord,
+    recordOptions: RecordOptions = {},
+  ): Promise<IndexOutcome> {
     const studyUid = record.header.studyInstanceUid;
     const seriesUid = record.header.seriesInstanceUid;
     if (!studyUid || !seriesUid) {
@@ -173,69 +188,9 @@ export function createStudyIndex(options: StudyIndexOptions) {
     }
     const now = clock.now().toISOString();
     const result = await db.transaction().execute(async (tx): Promise<IndexOutcome> => {
-      const existing = await tx.selectFrom("instances").select([
-        "id",
-        "sha256",
-        "spool_id",
-        "size",
-        "study_ref",
-      ])
-        .where("sop_instance_uid", "=", record.sopInstanceUid).executeTakeFirst();
-      if (existing) {
-        if (existing.sha256 === record.sha256) {
-          return {
-            outcome: "duplicate-identical",
-            studyInstanceUid: studyUid,
-            obsoleteSpoolId: record.spoolId,
-          };
-        }
-        if (options.duplicatePolicy === "ignore") {
-          return {
-            outcome: "duplicate-ignored",
-            studyInstanceUid: studyUid,
-            obsoleteSpoolId: record.spoolId,
-          };
-        }
-        await tx.updateTable("instances").set({
-          spool_id: record.spoolId,
-          sha256: record.sha256,
-          size: record.size,
-          transfer_syntax_uid: record.transferSyntaxUid,
-          calling_ae: record.callingAe,
-          received_at: now,
-        }).where("id", "=", existing.id).execute();
-        await tx.updateTable("studies").set((eb) => ({
-          total_bytes: eb("total_bytes", "+", record.size - existing.size),
-          last_received_at: now,
-        })).where("id", "=", existing.study_ref).execute();
-        return {
-          outcome: "duplicate-replaced",
-          studyInstanceUid: studyUid,
-          obsoleteSpoolId: existing.spool_id,
-        };
-      }
-      const studyRef = await upsertStudy(tx, record, studyUid, now);
-      const seriesRef = await upsertSeries(tx, record.header, seriesUid, studyRef);
-      await tx.insertInto("instances").values({
-        id: newId(),
-        sop_instance_uid: record.sopInstanceUid,
-        sop_class_uid: record.sopClassUid,
-        series_ref: seriesRef,
-        study_ref: studyRef,
-        instance_number: record.header.instanceNumber ?? null,
-        transfer_syntax_uid: record.transferSyntaxUid,
-        size: record.size,
-        sha256: record.sha256,
-        spool_id: record.spoolId,
-        calling_ae: record.callingAe,
-        received_at: now,
-      }).execute();
-      await tx.updateTable("studies").set((eb) => ({
-        instance_count: eb("instance_count", "+", 1),
-        total_bytes: eb("total_bytes", "+", record.size),
-        last_received_at: now,
-      })).where("id", "=", studyRef).execute();
-      return { outcome: "indexed", studyInstanceUid: studyUid };
+      const outcome = await writeInstance(tx, record, studyUid, seriesUid, now);
+      if (recordOptions.commitAfter) await recordOptions.commitAfter; // rejecting rolls back
+      return outcome;
     });
     if (result.outcome !== "indexed") {
       log.info("duplicate instance", {
@@ -245,6 +200,78 @@ export function createStudyIndex(options: StudyIndexOptions) {
       });
     }
     return result;
+  }
+
+  async function writeInstance(
+    tx: Transaction<DatabaseSchema>,
+    record: InstanceRecord,
+    studyUid: string,
+    seriesUid: string,
+    now: string,
+  ): Promise<IndexOutcome> {
+    const existing = await tx.selectFrom("instances").select([
+      "id",
+      "sha256",
+      "spool_id",
+      "size",
+      "study_ref",
+    ])
+      .where("sop_instance_uid", "=", record.sopInstanceUid).executeTakeFirst();
+    if (existing) {
+      if (existing.sha256 === record.sha256) {
+        return {
+          outcome: "duplicate-identical",
+          studyInstanceUid: studyUid,
+          obsoleteSpoolId: record.spoolId,
+        };
+      }
+      if (options.duplicatePolicy === "ignore") {
+        return {
+          outcome: "duplicate-ignored",
+          studyInstanceUid: studyUid,
+          obsoleteSpoolId: record.spoolId,
+        };
+      }
+      await tx.updateTable("instances").set({
+        spool_id: record.spoolId,
+        sha256: record.sha256,
+        size: record.size,
+        transfer_syntax_uid: record.transferSyntaxUid,
+        calling_ae: record.callingAe,
+        received_at: now,
+      }).where("id", "=", existing.id).execute();
+      await tx.updateTable("studies").set((eb) => ({
+        total_bytes: eb("total_bytes", "+", record.size - existing.size),
+        last_received_at: now,
+      })).where("id", "=", existing.study_ref).execute();
+      return {
+        outcome: "duplicate-replaced",
+        studyInstanceUid: studyUid,
+        obsoleteSpoolId: existing.spool_id,
+      };
+    }
+    const studyRef = await upsertStudy(tx, record, studyUid, now);
+    const seriesRef = await upsertSeries(tx, record.header, seriesUid, studyRef);
+    await tx.insertInto("instances").values({
+      id: newId(),
+      sop_instance_uid: record.sopInstanceUid,
+      sop_class_uid: record.sopClassUid,
+      series_ref: seriesRef,
+      study_ref: studyRef,
+      instance_number: record.header.instanceNumber ?? null,
+      transfer_syntax_uid: record.transferSyntaxUid,
+      size: record.size,
+      sha256: record.sha256,
+      spool_id: record.spoolId,
+      calling_ae: record.callingAe,
+      received_at: now,
+    }).execute();
+    await tx.updateTable("studies").set((eb) => ({
+      instance_count: eb("instance_count", "+", 1),
+      total_bytes: eb("total_bytes", "+", record.size),
+      last_received_at: now,
+    })).where("id", "=", studyRef).execute();
+    return { outcome: "indexed", studyInstanceUid: studyUid };
   }
 
   function summaryQuery() {

@@ -13,6 +13,7 @@ export type {
   DuplicatePolicy,
   IndexOutcome,
   InstanceRecord,
+  RecordOptions,
   StudyIndex,
   StudyIndexOptions,
   StudyInstance,
