@@ -24,8 +24,16 @@ export type {
   StoreRequest,
   StoreResult,
 } from "./scp.ts";
-export { cEcho, cStore } from "./scu.ts";
-export type { CEchoOptions, CStoreOptions, CStoreResult, ScuOptions } from "./scu.ts";
+export { cEcho, cStore, cStoreObjects, isStored } from "./scu.ts";
+export type {
+  CEchoOptions,
+  CStoreObjectsOptions,
+  CStoreOptions,
+  CStoreResult,
+  ScuOptions,
+  StoreObject,
+  StoreObjectResult,
+} from "./scu.ts";
 export { buildPart10Header, readPart10Header } from "./part10.ts";
 export type { Part10Header, Part10MetaOptions } from "./part10.ts";
 export {

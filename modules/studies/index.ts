@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import { BeeldpoortError, type Clock, type Logger, newId, systemClock } from "../core/mod.ts";
 import type { DatabaseSchema } from "../db/mod.ts";
 import type { InstanceHeader } from "../dicom/mod.ts";
+import { insertEvent, listEvents, type StudyEvent, type StudyEventKind } from "./events.ts";
 
 /** What to do when an instance arrives whose SOP Instance UID is already indexed with other bytes. */
 export type DuplicatePolicy = "ignore" | "replace";
@@ -104,9 +105,26 @@ async function upsertStudy(
   now: string,
 ): Promise<string> {
   const h = record.header;
-  const existing = await tx.selectFrom("studies").select("id")
+  const existing = await tx.selectFrom("studies").select(["id", "state", "expected_instances"])
     .where("study_instance_uid", "=", studyUid).executeTakeFirst();
-  if (existing) return existing.id;
+  if (existing) {
+    if (existing.state !== "receiving") {
+      // A late instance: the study receives again; once it settles, only what is new is routed.
+      await tx.updateTable("studies").set({ state: "receiving" }).where("id", "=", existing.id)
+        .execute();
+      await insertEvent(tx, studyUid, now, "received", {
+        callingAe: record.callingAe,
+        late: true,
+        after: existing.state,
+      });
+    }
+    if (existing.expected_instances === null && h.numberOfStudyRelatedInstances !== undefined) {
+      await tx.updateTable("studies").set({ expected_instances: h.numberOfStudyRelatedInstances })
+        .where("id", "=", existing.id).execute();
+    }
+    return existing.id;
+  }
+  await insertEvent(tx, studyUid, now, "received", { callingAe: record.callingAe });
   const id = newId();
   await tx.insertInto("studies").values({
     id,
@@ -340,6 +358,30 @@ export function createStudyIndex(options: StudyIndexOptions) {
         sha256: r.sha256,
         spoolId: r.spool_id,
       }));
+    },
+
+    /** Records a step in the study's timeline (routing and delivery call this). */
+    async recordEvent(
+      studyInstanceUid: string,
+      kind: StudyEventKind,
+      detail: Record<string, unknown> = {},
+    ): Promise<void> {
+      await insertEvent(db, studyInstanceUid, clock.now().toISOString(), kind, detail);
+    },
+
+    /** The study's timeline, oldest first. */
+    timeline(studyInstanceUid: string): Promise<StudyEvent[]> {
+      return listEvents(db, studyInstanceUid);
+    },
+
+    /**
+     * A count the sender reported (e.g. in a worklist or a manifest): the study is `complete`
+     * only once that many instances have arrived.
+     */
+    async setExpectedInstances(studyInstanceUid: string, count: number): Promise<boolean> {
+      const result = await db.updateTable("studies").set({ expected_instances: count })
+        .where("study_instance_uid", "=", studyInstanceUid).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     /** Number of studies per state, for the dashboard. */

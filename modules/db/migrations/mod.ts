@@ -2,6 +2,7 @@ import type { Migration } from "kysely/migration";
 import * as foundation from "./001_foundation.ts";
 import * as studies from "./002_studies.ts";
 import * as addressbook from "./003_addressbook.ts";
+import * as routingTransfer from "./004_routing_transfer.ts";
 
 /**
  * Every migration in order. Names are permanent: a migration that has shipped is never renamed or
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   "001_foundation": foundation,
   "002_studies": studies,
   "003_addressbook": addressbook,
+  "004_routing_transfer": routingTransfer,
 };
