@@ -52,4 +52,5 @@ export {
   Part10FormatError,
 } from "./errors.ts";
 export { isValidBsn, readInstanceHeader } from "./header.ts";
+export { isDicomKeyword, readKeywordValues } from "./keywords.ts";
 export type { InstanceHeader } from "./header.ts";

@@ -27,6 +27,9 @@ export interface StudyEvent {
   detail: Record<string, unknown>;
 }
 
+/** Ids sort in write order even within one millisecond (timelines are ordered by id). */
+let lastMs = 0;
+
 /** Writes one event; `db` may be a transaction so the event commits with what it describes. */
 export async function insertEvent(
   db: Kysely<DatabaseSchema>,
@@ -36,7 +39,7 @@ export async function insertEvent(
   detail: Record<string, unknown> = {},
 ): Promise<void> {
   await db.insertInto("study_events").values({
-    id: newId(Date.parse(at)),
+    id: newId(lastMs = Math.max(Date.parse(at), lastMs + 1)),
     study_instance_uid: studyInstanceUid,
     at,
     kind,

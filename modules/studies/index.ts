@@ -44,6 +44,8 @@ export interface StudySummary {
   studyDate: string | null;
   description: string | null;
   accessionNumber: string | null;
+  referringPhysician: string | null;
+  expectedInstances: number | null;
   modalities: string[];
   callingAe: string;
   source: string;
@@ -274,6 +276,8 @@ export function createStudyIndex(options: StudyIndexOptions) {
         "studies.study_date",
         "studies.description",
         "studies.accession_number",
+        "studies.referring_physician",
+        "studies.expected_instances",
         "studies.calling_ae",
         "studies.source",
         "studies.state",
@@ -302,6 +306,8 @@ export function createStudyIndex(options: StudyIndexOptions) {
     studyDate: r.study_date,
     description: r.description,
     accessionNumber: r.accession_number,
+    referringPhysician: r.referring_physician,
+    expectedInstances: r.expected_instances,
     modalities: r.modalities ? String(r.modalities).split(",").filter(Boolean).sort() : [],
     callingAe: r.calling_ae,
     source: r.source,

@@ -427,6 +427,9 @@ export function createTransferQueue(options: TransferQueueOptions) {
      */
     enqueue,
 
+    /** Looks for due jobs now (e.g. after jobs were enqueued inside a caller's transaction). */
+    wake,
+
     /** Starts running due jobs, polling every `pollMs`. */
     start(): void {
       if (started) return;

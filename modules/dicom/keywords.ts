@@ -1,0 +1,67 @@
+import dcmjs from "dcmjs";
+
+dcmjs.log.setLevel("silent");
+
+const dictionary = dcmjs.data.DicomMetaDictionary as unknown as {
+  nameMap: Record<string, { tag: string; vr: string }>;
+  naturalizeDataset(dict: unknown): Record<string, unknown>;
+};
+
+/**
+ * Whether `keyword` is a data element keyword of the DICOM dictionary (PS3.6 6), e.g.
+ * "BodyPartExamined". Routing rules are validated with it, so a typo fails when the rule is added.
+ *
+ * @example
+ * ```ts
+ * isDicomKeyword("BodyPartExamined"); // true
+ * ```
+ */
+export function isDicomKeyword(keyword: string): boolean {
+  return Object.hasOwn(dictionary.nameMap, keyword);
+}
+
+function valueText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) {
+    const parts = value.map(valueText).filter((v) => v !== undefined);
+    return parts.length ? parts.join("\\") : undefined;
+  }
+  if (typeof value === "object") {
+    const alphabetic = (value as { Alphabetic?: string }).Alphabetic;
+    return alphabetic === undefined ? undefined : String(alphabetic);
+  }
+  const text = String(value).trim();
+  return text === "" ? undefined : text;
+}
+
+/**
+ * Top-level element values by keyword from the start of a Part-10 object (up to the pixel data),
+ * as text: multiple values joined with "\\", person names in their alphabetic form. Elements that
+ * are absent or empty are left out. Nothing is re-encoded.
+ *
+ * @example
+ * ```ts
+ * const values = readKeywordValues(prefix, ["BodyPartExamined", "StationName"]);
+ * ```
+ */
+export function readKeywordValues(
+  part10Prefix: Uint8Array,
+  keywords: string[],
+): Record<string, string> {
+  const buffer = part10Prefix.buffer.slice(
+    part10Prefix.byteOffset,
+    part10Prefix.byteOffset + part10Prefix.byteLength,
+  ) as ArrayBuffer;
+  const message = dcmjs.data.DicomMessage.readFile(buffer, {
+    untilTag: "7FE00010",
+    includeUntilTagValue: false,
+    ignoreErrors: true,
+  });
+  const ds = dictionary.naturalizeDataset(message.dict);
+  const out: Record<string, string> = {};
+  for (const keyword of keywords) {
+    const text = valueText(ds[keyword]);
+    if (text !== undefined) out[keyword] = text;
+  }
+  return out;
+}
