@@ -112,8 +112,11 @@ export function createTransferQueue(options: TransferQueueOptions) {
     return found;
   }
 
+  // Ids sort in creation order even within one millisecond: equal priority and due time go FIFO.
+  let lastIdMs = 0;
+
   async function enqueue(request: EnqueueRequest, executor: Db = db): Promise<TransferJob> {
-    const id = newId(clock.now().getTime());
+    const id = newId(lastIdMs = Math.max(clock.now().getTime(), lastIdMs + 1));
     const now = nowIso();
     const insert = async (tx: Db) => {
       await tx.insertInto("transfer_jobs").values({
