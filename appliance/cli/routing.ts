@@ -1,24 +1,9 @@
-import { createLogger } from "../../modules/core/mod.ts";
 import { cEcho } from "../../modules/dicom/mod.ts";
 import type { JobState } from "../../modules/transfer/mod.ts";
 import { studyFacts } from "../delivery.ts";
-import { openServices, type Services } from "../services.ts";
-import { type Command, type CommandContext, configOption } from "./command.ts";
+import { type Command, configOption, withServices } from "./command.ts";
 
 const jsonOption = { json: { type: "boolean" } } as const;
-
-async function withServices(
-  ctx: CommandContext,
-  body: (services: Services) => Promise<number>,
-): Promise<number> {
-  const config = ctx.config();
-  const services = await openServices(config, createLogger({ level: "warn" }));
-  try {
-    return await body(services);
-  } finally {
-    await services.close();
-  }
-}
 
 function fail(command: string, error: unknown): number {
   const problems = (error as { problems?: string[] }).problems;

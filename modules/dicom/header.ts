@@ -1,4 +1,5 @@
 import dcmjs from "dcmjs";
+import { readUntilPixelData } from "./keywords.ts";
 
 // dcmjs logs recoverable parse problems to the console; we report them ourselves instead.
 dcmjs.log.setLevel("silent");
@@ -109,15 +110,7 @@ function findBsn(ds: Naturalized): string | undefined {
  * ```
  */
 export function readInstanceHeader(part10Prefix: Uint8Array): InstanceHeader {
-  const buffer = part10Prefix.buffer.slice(
-    part10Prefix.byteOffset,
-    part10Prefix.byteOffset + part10Prefix.byteLength,
-  ) as ArrayBuffer;
-  const message = dcmjs.data.DicomMessage.readFile(buffer, {
-    untilTag: "7FE00010",
-    includeUntilTagValue: false,
-    ignoreErrors: true,
-  });
+  const message = readUntilPixelData(part10Prefix);
   const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.dict) as Naturalized;
   const meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.meta) as Naturalized;
   return {

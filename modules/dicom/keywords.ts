@@ -7,6 +7,19 @@ const dictionary = dcmjs.data.DicomMetaDictionary as unknown as {
   naturalizeDataset(dict: unknown): Record<string, unknown>;
 };
 
+/** dcmjs's parse of a Part-10 prefix, stopping before the pixel data (never re-encoded). */
+export function readUntilPixelData(part10Prefix: Uint8Array): { dict: unknown; meta: unknown } {
+  const buffer = part10Prefix.buffer.slice(
+    part10Prefix.byteOffset,
+    part10Prefix.byteOffset + part10Prefix.byteLength,
+  ) as ArrayBuffer;
+  return dcmjs.data.DicomMessage.readFile(buffer, {
+    untilTag: "7FE00010",
+    includeUntilTagValue: false,
+    ignoreErrors: true,
+  });
+}
+
 /**
  * Whether `keyword` is a data element keyword of the DICOM dictionary (PS3.6 6), e.g.
  * "BodyPartExamined". Routing rules are validated with it, so a typo fails when the rule is added.
@@ -48,16 +61,7 @@ export function readKeywordValues(
   part10Prefix: Uint8Array,
   keywords: string[],
 ): Record<string, string> {
-  const buffer = part10Prefix.buffer.slice(
-    part10Prefix.byteOffset,
-    part10Prefix.byteOffset + part10Prefix.byteLength,
-  ) as ArrayBuffer;
-  const message = dcmjs.data.DicomMessage.readFile(buffer, {
-    untilTag: "7FE00010",
-    includeUntilTagValue: false,
-    ignoreErrors: true,
-  });
-  const ds = dictionary.naturalizeDataset(message.dict);
+  const ds = dictionary.naturalizeDataset(readUntilPixelData(part10Prefix).dict);
   const out: Record<string, string> = {};
   for (const keyword of keywords) {
     const text = valueText(ds[keyword]);
