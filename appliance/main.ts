@@ -9,6 +9,23 @@ import {
 import { auditExportCommand, auditVerifyCommand } from "./cli/audit.ts";
 import { doctorCommand, initCommand, serveCommand, versionCommand } from "./cli/basics.ts";
 import type { Command } from "./cli/command.ts";
+import {
+  destinationsAddCommand,
+  destinationsEchoCommand,
+  destinationsListCommand,
+  destinationsRemoveCommand,
+  jobsCancelCommand,
+  jobsListCommand,
+  jobsRedirectCommand,
+  jobsRetryCommand,
+  jobsShowCommand,
+  rulesAddCommand,
+  rulesDisableCommand,
+  rulesEnableCommand,
+  rulesListCommand,
+  rulesTestCommand,
+  studiesTimelineCommand,
+} from "./cli/routing.ts";
 import { smimeOpenCommand, smimeSealCommand } from "./cli/smime.ts";
 import { studiesExportCommand, studiesListCommand } from "./cli/studies.ts";
 import {
@@ -29,6 +46,21 @@ const commands: Command[] = [
   versionCommand,
   studiesListCommand,
   studiesExportCommand,
+  studiesTimelineCommand,
+  rulesListCommand,
+  rulesAddCommand,
+  rulesTestCommand,
+  rulesDisableCommand,
+  rulesEnableCommand,
+  destinationsListCommand,
+  destinationsAddCommand,
+  destinationsEchoCommand,
+  destinationsRemoveCommand,
+  jobsListCommand,
+  jobsShowCommand,
+  jobsRetryCommand,
+  jobsCancelCommand,
+  jobsRedirectCommand,
   xdmPackCommand,
   xdmInspectCommand,
   smimeSealCommand,

@@ -2,6 +2,7 @@ import type { Logger } from "../modules/core/mod.ts";
 import { createDicomServer, listenDicomTls } from "../modules/dicom/mod.ts";
 import { receiveAuditor } from "./audit_hooks.ts";
 import type { Config } from "./config/schema.ts";
+import { startDelivery } from "./delivery.ts";
 import { createDicomIntake } from "./dicom_intake.ts";
 import { createHttpApp } from "./http.ts";
 import { initDataDirectory } from "./init.ts";
@@ -100,6 +101,16 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     );
   }
 
+  const delivery = startDelivery({
+    db: database.db,
+    studies: services.studies,
+    spool: services.spool,
+    queue: services.transfer,
+    router: services.router,
+    config,
+    log,
+  });
+
   services.addressBook.startSchedule(config.addressbook.syncIntervalMinutes * 60_000);
 
   let setupUrl: string | null = null;
@@ -117,6 +128,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
       log.info("stopping: no new connections, finishing work in flight");
       clearInterval(pruneTimer);
       await Promise.all([server.shutdown(), dicom.close(), dicomTls?.close()]);
+      await delivery.stop();
       await services.close();
       log.info("stopped");
       markFinished();

@@ -5,7 +5,10 @@ import { BeeldpoortError, type Logger } from "../modules/core/mod.ts";
 import { type Database, migrateToLatest, openDatabase } from "../modules/db/mod.ts";
 import { createSpool, type Spool } from "../modules/spool/mod.ts";
 import { createStudyIndex, type StudyIndex } from "../modules/studies/mod.ts";
+import type { Router } from "../modules/routing/mod.ts";
+import type { TransferQueue } from "../modules/transfer/mod.ts";
 import { addressBookSources } from "./addressbook_sources.ts";
+import { openDelivery } from "./delivery.ts";
 import type { Config } from "./config/schema.ts";
 import { type DataPaths, dataPaths } from "./paths.ts";
 
@@ -23,6 +26,8 @@ export interface Services {
   spool: Spool;
   studies: StudyIndex;
   addressBook: AddressBook;
+  transfer: TransferQueue;
+  router: Router;
   close(): Promise<void>;
 }
 
@@ -81,6 +86,8 @@ export async function openServices(
     retentionDays: config.audit.retentionDays,
   });
   const addressBook = createAddressBook({ db: db.db, sources: addressBookSources(config), log });
+  const studies = createStudyIndex({ db: db.db, duplicatePolicy: config.dicom.duplicates, log });
+  const delivery = openDelivery({ db: db.db, studies, config, log });
   return {
     paths,
     database: db,
@@ -92,9 +99,12 @@ export async function openServices(
     }),
     audit,
     spool,
-    studies: createStudyIndex({ db: db.db, duplicatePolicy: config.dicom.duplicates, log }),
+    studies,
     addressBook,
+    transfer: delivery.queue,
+    router: delivery.router,
     async close() {
+      await delivery.queue.stop();
       await addressBook.stop();
       await audit.stop();
       await db.close();

@@ -4,19 +4,7 @@ import {
   importFhirBundle,
   type SyncRun,
 } from "../../modules/addressbook/mod.ts";
-import { createLogger } from "../../modules/core/mod.ts";
-import { openServices, type Services } from "../services.ts";
-import { type Command, type CommandContext, configOption } from "./command.ts";
-
-async function withServices(ctx: CommandContext, work: (s: Services) => Promise<number>) {
-  const config = ctx.config();
-  const services = await openServices(config, createLogger({ level: config.log.level }));
-  try {
-    return await work(services);
-  } finally {
-    await services.close();
-  }
-}
+import { type Command, configOption, withServices } from "./command.ts";
 
 function printRun(run: SyncRun): void {
   const counts = `+${run.added} ~${run.changed} -${run.removed}` +

@@ -1,5 +1,7 @@
 import type { ParseArgsConfig } from "node:util";
+import { createLogger } from "../../modules/core/mod.ts";
 import type { Config } from "../config/schema.ts";
+import { openServices, type Services } from "../services.ts";
 
 /** What a command gets when it runs. */
 export interface CommandContext {
@@ -24,3 +26,17 @@ export interface Command {
 
 /** The --config option most commands share. */
 export const configOption = { config: { type: "string" } } as const;
+
+/** Runs `work` with the services open, and closes them after; returns its exit code. */
+export async function withServices(
+  ctx: CommandContext,
+  work: (services: Services) => Promise<number>,
+): Promise<number> {
+  const config = ctx.config();
+  const services = await openServices(config, createLogger({ level: config.log.level }));
+  try {
+    return await work(services);
+  } finally {
+    await services.close();
+  }
+}

@@ -28,6 +28,16 @@ export interface Config {
     retentionDays: number;
   };
   spool: { durability: "fsync" | "os" };
+  studies: { quietPeriodSeconds: number; quietPeriodByAe: string; checkIntervalMs: number };
+  transfer: {
+    concurrency: number;
+    retryBaseSeconds: number;
+    retryMaxSeconds: number;
+    maxAgeHours: number;
+    leaseSeconds: number;
+    breakerFailures: number;
+    breakerOpenSeconds: number;
+  };
   organization: { ura: string; name: string; mailAddress: string };
   xdm: { partSizeBytes: number };
   addressbook: {
@@ -231,6 +241,81 @@ export const configSchema: Record<string, FieldSpec> = {
     values: ["fsync", "os"],
     description:
       "`fsync`: an object is on disk before it is acknowledged. `os`: faster, trusts the OS.",
+  },
+  "studies.quietPeriodSeconds": {
+    type: "integer",
+    default: 30,
+    min: 0,
+    max: 86400,
+    description:
+      "Seconds without a new instance before a study counts as arrived (stable/complete) and is routed.",
+  },
+  "studies.quietPeriodByAe": {
+    type: "string",
+    default: "",
+    description:
+      "Quiet periods per calling AE overriding studies.quietPeriodSeconds, e.g. `CT1=60,MR2=10`.",
+    pattern: /^([^,=\\]{1,16}=\d{1,5}(,[^,=\\]{1,16}=\d{1,5})*)?$/,
+    patternText: "AE=SECONDS pairs separated by commas (or empty)",
+  },
+  "studies.checkIntervalMs": {
+    type: "integer",
+    default: 1000,
+    min: 50,
+    max: 60000,
+    description: "How often studies are checked for the end of their quiet period (ms).",
+  },
+  "transfer.concurrency": {
+    type: "integer",
+    default: 2,
+    min: 1,
+    max: 32,
+    description: "Delivery jobs running at the same time.",
+  },
+  "transfer.retryBaseSeconds": {
+    type: "integer",
+    default: 10,
+    min: 1,
+    max: 86400,
+    description:
+      "Wait before the first retry of a failed delivery; doubles per attempt (+-20% jitter).",
+  },
+  "transfer.retryMaxSeconds": {
+    type: "integer",
+    default: 3600,
+    min: 1,
+    max: 604800,
+    description: "Longest wait between two attempts of a delivery.",
+  },
+  "transfer.maxAgeHours": {
+    type: "integer",
+    default: 72,
+    min: 1,
+    max: 8760,
+    description:
+      "A delivery still failing after this many hours is given up (dead) for an operator.",
+  },
+  "transfer.leaseSeconds": {
+    type: "integer",
+    default: 60,
+    min: 2,
+    max: 3600,
+    description:
+      "How long a running delivery's claim lasts without renewal; after a crash it resumes after this.",
+  },
+  "transfer.breakerFailures": {
+    type: "integer",
+    default: 5,
+    min: 1,
+    max: 1000,
+    description: "Consecutive failed attempts to one destination that open its circuit breaker.",
+  },
+  "transfer.breakerOpenSeconds": {
+    type: "integer",
+    default: 60,
+    min: 1,
+    max: 86400,
+    description: "How long an open circuit breaker holds a destination's deliveries back.",
   },
   "organization.ura": {
     type: "string",

@@ -268,6 +268,89 @@ export interface AuditOutboxTable {
   last_error: string | null;
 }
 
+/** One step in a study's life (received, complete, matched, queued, attempt, delivered, failed). */
+export interface StudyEventsTable {
+  id: string;
+  study_instance_uid: string;
+  at: string;
+  kind: string;
+  /** JSON object with the step's particulars (never patient data). */
+  detail: Generated<string>;
+}
+
+/** A place studies go to; `definition` is the validated JSON (AE, host, port or address). */
+export interface RoutingDestinationsTable {
+  name: string;
+  kind: string;
+  definition: string;
+  created_at: string;
+}
+
+/** A routing rule; `definition` is the validated JSON (match, actions, filter, priority). */
+export interface RoutingRulesTable {
+  id: string;
+  name: string;
+  position: number;
+  enabled: Generated<number>;
+  definition: string;
+  created_at: string;
+}
+
+/** An instance put into a job for one (rule, destination) of a study: never queued twice. */
+export interface RoutingDeliveriesTable {
+  study_instance_uid: string;
+  rule_id: string;
+  destination: string;
+  sop_instance_uid: string;
+  job_id: string;
+}
+
+/** A durable delivery job (modules/transfer). `priority` 0 is urgent, 1 routine. */
+export interface TransferJobsTable {
+  id: string;
+  kind: string;
+  destination: string;
+  subject: string | null;
+  priority: number;
+  state: string;
+  payload: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  expires_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One unit of a job (for DICOM a SOP Instance UID); `done` once the destination acknowledged it. */
+export interface TransferItemsTable {
+  job_id: string;
+  item: string;
+  position: number;
+  done: Generated<number>;
+  note: string | null;
+}
+
+/** One run of a job, for the operator: when, how it ended, how many items it delivered. */
+export interface TransferAttemptsTable {
+  job_id: string;
+  attempt: number;
+  started_at: string;
+  ended_at: string | null;
+  outcome: string | null;
+  error: string | null;
+  items_done: Generated<number>;
+}
+
+/** Consecutive failures per destination; while `open_until` is ahead, its jobs wait. */
+export interface TransferBreakersTable {
+  destination: string;
+  failures: Generated<number>;
+  open_until: string | null;
+}
+
 /** The whole database as Kysely sees it. Modules add their tables here with their migration. */
 export interface DatabaseSchema {
   users: UsersTable;
@@ -289,4 +372,12 @@ export interface DatabaseSchema {
   relay_events: RelayEventsTable;
   audit_events: AuditEventsTable;
   audit_outbox: AuditOutboxTable;
+  study_events: StudyEventsTable;
+  routing_destinations: RoutingDestinationsTable;
+  routing_rules: RoutingRulesTable;
+  routing_deliveries: RoutingDeliveriesTable;
+  transfer_jobs: TransferJobsTable;
+  transfer_items: TransferItemsTable;
+  transfer_attempts: TransferAttemptsTable;
+  transfer_breakers: TransferBreakersTable;
 }

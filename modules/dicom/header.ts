@@ -1,7 +1,5 @@
 import dcmjs from "dcmjs";
-
-// dcmjs logs recoverable parse problems to the console; we report them ourselves instead.
-dcmjs.log.setLevel("silent");
+import { readUntilPixelData } from "./keywords.ts";
 
 /** The header elements Beeldpoort indexes and routes on. Absent elements are undefined. */
 export interface InstanceHeader {
@@ -109,22 +107,7 @@ function findBsn(ds: Naturalized): string | undefined {
  * ```
  */
 export function readInstanceHeader(part10Prefix: Uint8Array): InstanceHeader {
-  // dcmjs wants an ArrayBuffer holding exactly the file; copy only when the view is a part of a
-  // larger one, and let dcmjs read it in place (noCopy): a copy of a 256 KiB header capture costs
-  // more than the parse of the elements before the pixel data.
-  const whole = part10Prefix.byteOffset === 0 &&
-    part10Prefix.byteLength === part10Prefix.buffer.byteLength &&
-    part10Prefix.buffer instanceof ArrayBuffer;
-  const buffer = whole ? part10Prefix.buffer as ArrayBuffer : part10Prefix.buffer.slice(
-    part10Prefix.byteOffset,
-    part10Prefix.byteOffset + part10Prefix.byteLength,
-  ) as ArrayBuffer;
-  const message = dcmjs.data.DicomMessage.readFile(buffer, {
-    untilTag: "7FE00010",
-    includeUntilTagValue: false,
-    ignoreErrors: true,
-    noCopy: true,
-  });
+  const message = readUntilPixelData(part10Prefix);
   const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.dict) as Naturalized;
   const meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.meta) as Naturalized;
   return {

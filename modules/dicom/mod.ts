@@ -26,8 +26,16 @@ export type {
 } from "./scp.ts";
 export { listenDicomTls } from "./tls_listener.ts";
 export type { DicomListener, DicomTlsOptions } from "./tls_listener.ts";
-export { cEcho, cStore } from "./scu.ts";
-export type { CEchoOptions, CStoreOptions, CStoreResult, ScuOptions } from "./scu.ts";
+export { cEcho, cStore, cStoreObjects, isStored } from "./scu.ts";
+export type {
+  CEchoOptions,
+  CStoreObjectsOptions,
+  CStoreOptions,
+  CStoreResult,
+  ScuOptions,
+  StoreObject,
+  StoreObjectResult,
+} from "./scu.ts";
 export { buildPart10Header, readPart10Header } from "./part10.ts";
 export type { Part10Header, Part10MetaOptions } from "./part10.ts";
 export {
@@ -46,4 +54,5 @@ export {
   Part10FormatError,
 } from "./errors.ts";
 export { isValidBsn, readInstanceHeader } from "./header.ts";
+export { isDicomKeyword, readKeywordValues } from "./keywords.ts";
 export type { InstanceHeader } from "./header.ts";

@@ -166,28 +166,78 @@ export async function cEcho(options: CEchoOptions): Promise<number> {
 }
 
 /**
- * Reads a file from `offset` in even-length chunks (dcmtk refuses odd PDV lengths), padding an odd
- * total with one NUL byte: a deflated dataset may end on an odd byte (PS3.5 A.5, PS3.8 9.3.5.1).
+ * Re-chunks bytes into even-length pieces (dcmtk refuses odd PDV lengths), padding an odd total
+ * with one NUL byte: a deflated dataset may end on an odd byte (PS3.5 A.5, PS3.8 9.3.5.1).
  */
+async function* evenChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let carry: number | null = null;
+  for await (const chunk of source) {
+    if (chunk.length === 0) continue;
+    let piece = chunk;
+    if (carry !== null) {
+      piece = new Uint8Array(chunk.length + 1);
+      piece[0] = carry;
+      piece.set(chunk, 1);
+      carry = null;
+    }
+    if (piece.length % 2 === 1) {
+      carry = piece[piece.length - 1];
+      piece = piece.subarray(0, piece.length - 1);
+    }
+    if (piece.length > 0) yield piece;
+  }
+  if (carry !== null) yield Uint8Array.of(carry, 0);
+}
+
+/** Reads a file from `offset`. */
 async function* fileBytes(path: string, offset: number): AsyncGenerator<Uint8Array> {
   using file = await Deno.open(path, { read: true });
   await file.seek(offset, Deno.SeekMode.Start);
-  let carry: number | null = null;
   for (;;) {
-    const buffer = new Uint8Array(256 * 1024 + 1);
-    let start = 1;
-    if (carry !== null) {
-      buffer[0] = carry;
-      start = 0;
-    }
-    const got = await file.read(buffer.subarray(1));
+    const buffer = new Uint8Array(256 * 1024);
+    const got = await file.read(buffer);
     if (got === null) break;
-    let end = 1 + got;
-    carry = null;
-    if ((end - start) % 2 === 1) carry = buffer[--end];
-    if (end > start) yield buffer.subarray(start, end);
+    yield buffer.subarray(0, got);
   }
-  if (carry !== null) yield Uint8Array.of(carry, 0);
+}
+
+/** The meta header is always within this many bytes of the start (PS3.10 7.1: group 0002). */
+const metaWindow = 64 * 1024;
+
+/** The dataset bytes of a Part-10 stream: the preamble and meta header are read and dropped. */
+async function* datasetOfPart10(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    const head: Uint8Array[] = [];
+    let held = 0;
+    let ended = false;
+    while (held < metaWindow) {
+      const { value, done } = await reader.read();
+      if (done) {
+        ended = true;
+        break;
+      }
+      head.push(value);
+      held += value.length;
+    }
+    const joined = new Uint8Array(held);
+    let at = 0;
+    for (const part of head) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    const { datasetOffset } = readPart10Header(joined);
+    yield joined.subarray(datasetOffset);
+    if (ended) return;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+    await stream.cancel().catch(() => {});
+  }
 }
 
 async function readHead(path: string) {
@@ -200,6 +250,173 @@ async function readHead(path: string) {
     filled += got;
   }
   return readPart10Header(head.subarray(0, filled));
+}
+
+/**
+ * One object to send: what negotiation needs, and its Part-10 bytes (preamble, meta header,
+ * dataset) opened only when its turn comes, e.g. from the spool. Only the dataset goes out.
+ */
+export interface StoreObject {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  open(): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** Options of `cStoreObjects`. */
+export interface CStoreObjectsOptions extends ScuOptions {
+  objects: StoreObject[];
+  /** Associations opened in parallel, the objects spread over them in turn. Default 1. */
+  associations?: number;
+  /** Called as each response arrives, before the next object on that association is sent. */
+  onResult?: (result: StoreObjectResult) => void | Promise<void>;
+  /** Aborts the associations (A-ABORT) at the next object boundary or read. */
+  signal?: AbortSignal;
+}
+
+/** The outcome for one object. */
+export interface StoreObjectResult {
+  sopInstanceUid: string;
+  /** The C-STORE-RSP status, or null when the object was not sent (see `comment`). */
+  status: number | null;
+  comment?: string;
+}
+
+/**
+ * Whether a C-STORE-RSP status means the destination kept the object: success, or one of the
+ * warnings "coercion of data elements" (B000), "elements discarded" (B006) and "data set does not
+ * match SOP class" (B007) (PS3.4 B.2.3).
+ *
+ * @example
+ * ```ts
+ * isStored(0xb000); // true, but worth recording
+ * ```
+ */
+export function isStored(status: number | null): boolean {
+  return status === 0x0000 || status === 0xb000 || status === 0xb006 || status === 0xb007;
+}
+
+interface Sendable {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  dataset(): Promise<AsyncIterable<Uint8Array>>;
+}
+
+/**
+ * Each distinct (SOP class, transfer syntax) pair gets its own presentation context proposing only
+ * that syntax, so nothing is ever transcoded.
+ */
+function proposals(objects: Sendable[]) {
+  const contexts: PresentationContextProposal[] = [];
+  const contextOf = new Map<string, number>();
+  for (const object of objects) {
+    const key = `${object.sopClassUid}|${object.transferSyntaxUid}`;
+    if (contextOf.has(key)) continue;
+    const id = contexts.length * 2 + 1;
+    // PS3.8 9.3.2.2: context ids are odd and at most 255, so 128 contexts per association.
+    if (id > 255) {
+      throw new RangeError("more than 128 SOP class / transfer syntax pairs in one association");
+    }
+    contextOf.set(key, id);
+    contexts.push({
+      id,
+      abstractSyntax: object.sopClassUid,
+      transferSyntaxes: [object.transferSyntaxUid],
+    });
+  }
+  return { contexts, contextOf };
+}
+
+async function storeOver(
+  options: ScuOptions,
+  objects: Sendable[],
+  onResult: (result: StoreObjectResult) => void | Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (objects.length === 0) return;
+  const { contexts, contextOf } = proposals(objects);
+  const association = await open(options, contexts);
+  const onAbort = () => void association.abort(0, 0);
+  signal?.addEventListener("abort", onAbort);
+  try {
+    let messageId = 0;
+    for (const object of objects) {
+      signal?.throwIfAborted();
+      const contextId = contextOf.get(`${object.sopClassUid}|${object.transferSyntaxUid}`)!;
+      const accepted = association.contexts.get(contextId);
+      if (!accepted || accepted.transferSyntax !== object.transferSyntaxUid) {
+        await onResult({
+          sopInstanceUid: object.sopInstanceUid,
+          status: null,
+          comment:
+            `no accepted presentation context for ${object.sopClassUid} in ${object.transferSyntaxUid}`,
+        });
+        continue;
+      }
+      messageId = (messageId + 1) & 0xffff;
+      const dataset = await object.dataset();
+      await association.sendCommand(contextId, {
+        commandField: CommandField.cStoreRq,
+        messageId,
+        priority: 0,
+        affectedSopClassUid: object.sopClassUid,
+        affectedSopInstanceUid: object.sopInstanceUid,
+        commandDataSetType: 0x0000,
+      });
+      await association.sendFragments(contextId, false, evenChunks(dataset), true);
+      const response = await awaitResponse(association, messageId);
+      await onResult({
+        sopInstanceUid: object.sopInstanceUid,
+        status: response.status ?? 0xc000,
+        comment: response.errorComment,
+      });
+    }
+    await release(association);
+  } catch (error) {
+    await association.abort(0, 0);
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Sends objects with C-STORE, dataset bytes unchanged, each proposed with its own transfer syntax.
+ * With `associations` > 1 the objects are spread over that many associations in parallel. Each
+ * response is passed to `onResult` as it arrives; an object whose context was refused gets status
+ * null and is not sent. When an association fails, the others finish and the first error is
+ * thrown; results already reported stand.
+ *
+ * @example
+ * ```ts
+ * await cStoreObjects({
+ *   host: "pacs", port: 104, callingAe: "BEELDPOORT", calledAe: "PACS", associations: 2,
+ *   objects: instances.map((i) => ({ ...i, open: () => spool.get(i.spoolId) })),
+ *   onResult: (r) => console.log(r.sopInstanceUid, r.status),
+ * });
+ * ```
+ */
+export async function cStoreObjects(options: CStoreObjectsOptions): Promise<StoreObjectResult[]> {
+  const results: StoreObjectResult[] = [];
+  const lanes = Math.max(1, Math.min(options.associations ?? 1, options.objects.length));
+  const sendables: Sendable[][] = Array.from({ length: lanes }, () => []);
+  options.objects.forEach((object, i) =>
+    sendables[i % lanes].push({
+      ...object,
+      dataset: async () => datasetOfPart10(await object.open()),
+    })
+  );
+  const record = async (result: StoreObjectResult) => {
+    results.push(result);
+    await options.onResult?.(result);
+  };
+  const outcomes = await Promise.allSettled(
+    sendables.map((lane) => storeOver(options, lane, record, options.signal)),
+  );
+  const failed = outcomes.find((o) => o.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return results;
 }
 
 /**
@@ -217,67 +434,15 @@ async function readHead(path: string) {
 export async function cStore(options: CStoreOptions): Promise<CStoreResult[]> {
   const heads = [];
   for (const file of options.files) heads.push({ file, ...(await readHead(file)) });
-  const contexts: PresentationContextProposal[] = [];
-  const contextOf = new Map<string, number>();
-  for (const head of heads) {
-    const key = `${head.sopClassUid}|${head.transferSyntaxUid}`;
-    if (contextOf.has(key)) continue;
-    const id = contexts.length * 2 + 1;
-    // PS3.8 9.3.2.2: context ids are odd and at most 255, so 128 contexts per association.
-    if (id > 255) {
-      throw new RangeError("more than 128 SOP class / transfer syntax pairs in one association");
-    }
-    contextOf.set(key, id);
-    contexts.push({
-      id,
-      abstractSyntax: head.sopClassUid,
-      transferSyntaxes: [head.transferSyntaxUid],
-    });
-  }
-  const association = await open(options, contexts);
+  const fileOf = new Map(heads.map((h) => [h.sopInstanceUid, h.file]));
   const results: CStoreResult[] = [];
-  try {
-    let messageId = 0;
-    for (const head of heads) {
-      const contextId = contextOf.get(`${head.sopClassUid}|${head.transferSyntaxUid}`)!;
-      const accepted = association.contexts.get(contextId);
-      if (!accepted || accepted.transferSyntax !== head.transferSyntaxUid) {
-        results.push({
-          file: head.file,
-          sopInstanceUid: head.sopInstanceUid,
-          status: null,
-          comment:
-            `no accepted presentation context for ${head.sopClassUid} in ${head.transferSyntaxUid}`,
-        });
-        continue;
-      }
-      messageId = (messageId + 1) & 0xffff;
-      await association.sendCommand(contextId, {
-        commandField: CommandField.cStoreRq,
-        messageId,
-        priority: 0,
-        affectedSopClassUid: head.sopClassUid,
-        affectedSopInstanceUid: head.sopInstanceUid,
-        commandDataSetType: 0x0000,
-      });
-      await association.sendFragments(
-        contextId,
-        false,
-        fileBytes(head.file, head.datasetOffset),
-        true,
-      );
-      const response = await awaitResponse(association, messageId);
-      results.push({
-        file: head.file,
-        sopInstanceUid: head.sopInstanceUid,
-        status: response.status ?? 0xc000,
-        comment: response.errorComment,
-      });
-    }
-    await release(association);
-    return results;
-  } catch (error) {
-    await association.abort(0, 0);
-    throw error;
-  }
+  await storeOver(
+    options,
+    heads.map((head) => ({
+      ...head,
+      dataset: () => Promise.resolve(fileBytes(head.file, head.datasetOffset)),
+    })),
+    (r) => void results.push({ file: fileOf.get(r.sopInstanceUid) ?? "", ...r }),
+  );
+  return results;
 }

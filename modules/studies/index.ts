@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import { BeeldpoortError, type Clock, type Logger, newId, systemClock } from "../core/mod.ts";
 import type { DatabaseSchema } from "../db/mod.ts";
 import type { InstanceHeader } from "../dicom/mod.ts";
+import { insertEvent, listEvents, type StudyEvent, type StudyEventKind } from "./events.ts";
 
 /** What to do when an instance arrives whose SOP Instance UID is already indexed with other bytes. */
 export type DuplicatePolicy = "ignore" | "replace";
@@ -43,6 +44,8 @@ export interface StudySummary {
   studyDate: string | null;
   description: string | null;
   accessionNumber: string | null;
+  referringPhysician: string | null;
+  expectedInstances: number | null;
   modalities: string[];
   callingAe: string;
   source: string;
@@ -116,9 +119,26 @@ async function upsertStudy(
   now: string,
 ): Promise<string> {
   const h = record.header;
-  const existing = await tx.selectFrom("studies").select("id")
+  const existing = await tx.selectFrom("studies").select(["id", "state", "expected_instances"])
     .where("study_instance_uid", "=", studyUid).executeTakeFirst();
-  if (existing) return existing.id;
+  if (existing) {
+    if (existing.state !== "receiving") {
+      // A late instance: the study receives again; once it settles, only what is new is routed.
+      await tx.updateTable("studies").set({ state: "receiving" }).where("id", "=", existing.id)
+        .execute();
+      await insertEvent(tx, studyUid, now, "received", {
+        callingAe: record.callingAe,
+        late: true,
+        after: existing.state,
+      });
+    }
+    if (existing.expected_instances === null && h.numberOfStudyRelatedInstances !== undefined) {
+      await tx.updateTable("studies").set({ expected_instances: h.numberOfStudyRelatedInstances })
+        .where("id", "=", existing.id).execute();
+    }
+    return existing.id;
+  }
+  await insertEvent(tx, studyUid, now, "received", { callingAe: record.callingAe });
   const id = newId();
   await tx.insertInto("studies").values({
     id,
@@ -283,6 +303,8 @@ export function createStudyIndex(options: StudyIndexOptions) {
         "studies.study_date",
         "studies.description",
         "studies.accession_number",
+        "studies.referring_physician",
+        "studies.expected_instances",
         "studies.calling_ae",
         "studies.source",
         "studies.state",
@@ -311,6 +333,8 @@ export function createStudyIndex(options: StudyIndexOptions) {
     studyDate: r.study_date,
     description: r.description,
     accessionNumber: r.accession_number,
+    referringPhysician: r.referring_physician,
+    expectedInstances: r.expected_instances,
     modalities: r.modalities ? String(r.modalities).split(",").filter(Boolean).sort() : [],
     callingAe: r.calling_ae,
     source: r.source,
@@ -367,6 +391,30 @@ export function createStudyIndex(options: StudyIndexOptions) {
         sha256: r.sha256,
         spoolId: r.spool_id,
       }));
+    },
+
+    /** Records a step in the study's timeline (routing and delivery call this). */
+    async recordEvent(
+      studyInstanceUid: string,
+      kind: StudyEventKind,
+      detail: Record<string, unknown> = {},
+    ): Promise<void> {
+      await insertEvent(db, studyInstanceUid, clock.now().toISOString(), kind, detail);
+    },
+
+    /** The study's timeline, oldest first. */
+    timeline(studyInstanceUid: string): Promise<StudyEvent[]> {
+      return listEvents(db, studyInstanceUid);
+    },
+
+    /**
+     * A count the sender reported (e.g. in a worklist or a manifest): the study is `complete`
+     * only once that many instances have arrived.
+     */
+    async setExpectedInstances(studyInstanceUid: string, count: number): Promise<boolean> {
+      const result = await db.updateTable("studies").set({ expected_instances: count })
+        .where("study_instance_uid", "=", studyInstanceUid).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     /** Number of studies per state, for the dashboard. */

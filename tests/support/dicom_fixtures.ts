@@ -36,6 +36,8 @@ export interface SyntheticCtOptions {
   instanceNumber?: number;
   /** Dataset encoding; the meta header is always explicit VR LE. Default "explicit". */
   transferSyntax?: "explicit" | "implicit";
+  /** SOP Class UID in meta and dataset, e.g. a presentation state for filter tests. Default CT. */
+  sopClassUid?: string;
 }
 
 const encoder = new TextEncoder();
@@ -128,7 +130,7 @@ function ctHeader(options: SyntheticCtOptions): Uint8Array {
   const elements: Element[] = [
     [0x0008, 0x0005, "CS", "ISO_IR 100"],
     [0x0008, 0x0008, "CS", "ORIGINAL\\PRIMARY\\AXIAL"],
-    [0x0008, 0x0016, "UI", ctImageStorage],
+    [0x0008, 0x0016, "UI", options.sopClassUid ?? ctImageStorage],
     [0x0008, 0x0018, "UI", options.sopUid],
     [0x0008, 0x0020, "DA", options.studyDate ?? "20260101"],
     [0x0008, 0x0030, "TM", "120000"],
@@ -180,7 +182,7 @@ function ctHeader(options: SyntheticCtOptions): Uint8Array {
     pv.setUint32(8, pixelLength, true);
   } else pv.setUint32(4, pixelLength, true);
   const parts = [
-    ...metaHeader(ctImageStorage, options.sopUid, ts),
+    ...metaHeader(options.sopClassUid ?? ctImageStorage, options.sopUid, ts),
     ...encodeElements(elements, explicit),
     pixelHeader,
   ];

@@ -4,6 +4,7 @@ import * as studies from "./002_studies.ts";
 import * as addressbook from "./003_addressbook.ts";
 import * as relay from "./007_relay.ts";
 import * as authAudit from "./005_auth_audit.ts";
+import * as routingTransfer from "./004_routing_transfer.ts";
 
 /**
  * Every migration in order. Names are permanent: a migration that has shipped is never renamed or
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   "001_foundation": foundation,
   "002_studies": studies,
   "003_addressbook": addressbook,
+  "004_routing_transfer": routingTransfer,
   "005_auth_audit": authAudit,
   "007_relay": relay,
 };

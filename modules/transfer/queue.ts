@@ -1,0 +1,544 @@
+import type { Kysely, Selectable } from "kysely";
+import { type Clock, type Logger, newId, systemClock } from "../core/mod.ts";
+import type { DatabaseSchema } from "../db/mod.ts";
+import { retryDelay } from "./backoff.ts";
+import { TransferJobNotFound, TransferJobStateError, TransferPermanentError } from "./errors.ts";
+import type {
+  BreakerPolicy,
+  EnqueueRequest,
+  JobContext,
+  JobHandler,
+  JobPriority,
+  JobState,
+  RetryPolicy,
+  TransferAttempt,
+  TransferEvent,
+  TransferJob,
+} from "./types.ts";
+
+/** What the queue needs. */
+export interface TransferQueueOptions {
+  db: Kysely<DatabaseSchema>;
+  log: Logger;
+  clock?: Clock;
+  /** This process's name on its leases. Default: a fresh id per queue. */
+  owner?: string;
+  /** How long a claim lasts without renewal; a crashed worker's jobs resume after it. */
+  leaseMs?: number;
+  retry?: RetryPolicy;
+  /** A job older than this that fails is given up (`dead`). */
+  maxAgeMs?: number;
+  breaker?: BreakerPolicy;
+  /** Jobs run at the same time. */
+  concurrency?: number;
+  /** How often due jobs are looked for (enqueue also wakes the queue). */
+  pollMs?: number;
+  onEvent?: (event: TransferEvent) => void | Promise<void>;
+  random?: () => number;
+}
+
+type JobRow = Selectable<DatabaseSchema["transfer_jobs"]>;
+type Db = Kysely<DatabaseSchema>;
+
+const priorityValue: Record<JobPriority, number> = { urgent: 0, routine: 1 };
+
+/**
+ * A durable job queue in the database. Jobs are claimed with a lease (owner + expiry) that the
+ * worker renews while it runs; after a crash or `kill -9` the lease runs out and the job is claimed
+ * again, resuming with the items not yet marked done. Failed attempts retry with exponential
+ * backoff and jitter until the job's maximum age; a destination that keeps failing opens its
+ * circuit breaker so its jobs wait instead of hammering it. It knows no protocol: handlers are
+ * registered per job kind.
+ */
+export function createTransferQueue(options: TransferQueueOptions) {
+  const db = options.db;
+  const clock = options.clock ?? systemClock;
+  const log = options.log.child({ module: "transfer" });
+  const owner = options.owner ?? newId();
+  const leaseMs = options.leaseMs ?? 60_000;
+  const retry = options.retry ?? { baseMs: 10_000, maxMs: 3_600_000 };
+  const maxAgeMs = options.maxAgeMs ?? 72 * 3_600_000;
+  const breaker = options.breaker ?? { failures: 5, openMs: 60_000 };
+  const concurrency = options.concurrency ?? 2;
+  const pollMs = options.pollMs ?? 500;
+  const random = options.random ?? Math.random;
+  const handlers = new Map<string, JobHandler>();
+  const active = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  let started = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let pumping: Promise<void> | null = null;
+  let pumpAgain = false;
+
+  const nowIso = () => clock.now().toISOString();
+  const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
+
+  async function toJob(row: JobRow, executor: Db = db): Promise<TransferJob> {
+    const counts = await executor.selectFrom("transfer_items")
+      .select((eb) => [
+        eb.fn.countAll<number>().as("total"),
+        eb.fn.coalesce(eb.fn.sum<number>("done"), eb.lit(0)).as("done"),
+      ])
+      .where("job_id", "=", row.id).executeTakeFirstOrThrow();
+    return {
+      id: row.id,
+      kind: row.kind,
+      destination: row.destination,
+      subject: row.subject,
+      priority: row.priority === 0 ? "urgent" : "routine",
+      state: row.state as JobState,
+      payload: JSON.parse(row.payload),
+      attempts: row.attempts,
+      nextAttemptAt: row.next_attempt_at,
+      expiresAt: row.expires_at,
+      lastError: row.last_error,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      items: { total: Number(counts.total), done: Number(counts.done) },
+    };
+  }
+
+  async function emit(event: TransferEvent): Promise<void> {
+    try {
+      await options.onEvent?.(event);
+    } catch (error) {
+      log.error("transfer event handler failed", { kind: event.kind, jobId: event.job.id, error });
+    }
+  }
+
+  async function row(id: string): Promise<JobRow> {
+    const found = await db.selectFrom("transfer_jobs").selectAll().where("id", "=", id)
+      .executeTakeFirst();
+    if (!found) throw new TransferJobNotFound(`no transfer job ${id}`);
+    return found;
+  }
+
+  // Ids sort in creation order even within one millisecond: equal priority and due time go FIFO.
+  let lastIdMs = 0;
+
+  async function enqueue(request: EnqueueRequest, executor: Db = db): Promise<TransferJob> {
+    const id = newId(lastIdMs = Math.max(clock.now().getTime(), lastIdMs + 1));
+    const now = nowIso();
+    const insert = async (tx: Db) => {
+      await tx.insertInto("transfer_jobs").values({
+        id,
+        kind: request.kind,
+        destination: request.destination,
+        subject: request.subject ?? null,
+        priority: priorityValue[request.priority ?? "routine"],
+        state: "queued",
+        payload: JSON.stringify(request.payload ?? {}),
+        next_attempt_at: now,
+        expires_at: later(maxAgeMs),
+        lease_owner: null,
+        lease_until: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+      }).execute();
+      const items = request.items ?? [];
+      for (let at = 0; at < items.length; at += 200) {
+        await tx.insertInto("transfer_items").values(
+          items.slice(at, at + 200).map((item, i) => ({
+            job_id: id,
+            item,
+            position: at + i,
+            note: null,
+          })),
+        ).execute();
+      }
+    };
+    // Inside the caller's transaction when given one, so the job commits with what caused it.
+    if (executor.isTransaction) await insert(executor);
+    else await db.transaction().execute(insert);
+    const job = await toJob(
+      await (executor.selectFrom("transfer_jobs").selectAll()
+        .where("id", "=", id).executeTakeFirstOrThrow()),
+      executor,
+    );
+    if (!executor.isTransaction) {
+      await emit({ kind: "queued", job });
+      wake();
+    }
+    return job;
+  }
+
+  /** Claims the most urgent due job whose destination's breaker is closed. */
+  async function claim(): Promise<JobRow | null> {
+    if (handlers.size === 0) return null;
+    const now = nowIso();
+    return await db.transaction().execute(async (tx) => {
+      const candidate = await tx.selectFrom("transfer_jobs").selectAll()
+        .where("kind", "in", [...handlers.keys()])
+        .where((eb) =>
+          eb.or([
+            eb.and([eb("state", "in", ["queued", "failed"]), eb("next_attempt_at", "<=", now)]),
+            eb.and([eb("state", "=", "running"), eb("lease_until", "<", now)]),
+          ])
+        )
+        .where((eb) =>
+          eb.not(eb.exists(
+            eb.selectFrom("transfer_breakers").select("destination")
+              .whereRef("transfer_breakers.destination", "=", "transfer_jobs.destination")
+              .where((b) =>
+                b.or([
+                  b("open_until", ">", now),
+                  // half open: one trial job at a time for a destination that keeps failing
+                  b.and([
+                    b("failures", ">=", breaker.failures),
+                    b.exists(
+                      b.selectFrom("transfer_jobs as r").select("r.id")
+                        .whereRef("r.destination", "=", "transfer_breakers.destination")
+                        .where("r.state", "=", "running").where("r.lease_until", ">=", now),
+                    ),
+                  ]),
+                ])
+              ),
+          ))
+        )
+        .where("id", "not in", active.size ? [...active.keys()] : [""])
+        .orderBy("priority").orderBy("next_attempt_at").orderBy("id")
+        .limit(1).executeTakeFirst();
+      if (!candidate) return null;
+      await tx.updateTable("transfer_jobs").set({
+        state: "running",
+        lease_owner: owner,
+        lease_until: later(leaseMs),
+        attempts: candidate.attempts + 1,
+        updated_at: now,
+      }).where("id", "=", candidate.id).execute();
+      await tx.insertInto("transfer_attempts").values({
+        job_id: candidate.id,
+        attempt: candidate.attempts + 1,
+        started_at: now,
+        ended_at: null,
+        outcome: "running",
+        error: null,
+      }).execute();
+      return { ...candidate, state: "running", attempts: candidate.attempts + 1 };
+    });
+  }
+
+  async function finishAttempt(
+    id: string,
+    attempt: number,
+    outcome: TransferAttempt["outcome"],
+    error: string | null,
+  ) {
+    await db.updateTable("transfer_attempts").set({ ended_at: nowIso(), outcome, error })
+      .where("job_id", "=", id).where("attempt", "=", attempt).execute();
+  }
+
+  async function setBreaker(destination: string, failed: boolean): Promise<void> {
+    if (!failed) {
+      await db.deleteFrom("transfer_breakers").where("destination", "=", destination).execute();
+      return;
+    }
+    const current = await db.selectFrom("transfer_breakers").select("failures")
+      .where("destination", "=", destination).executeTakeFirst();
+    const failures = (current?.failures ?? 0) + 1;
+    const openUntil = failures >= breaker.failures ? later(breaker.openMs) : null;
+    if (current) {
+      await db.updateTable("transfer_breakers").set({ failures, open_until: openUntil })
+        .where("destination", "=", destination).execute();
+    } else {
+      await db.insertInto("transfer_breakers")
+        .values({ destination, failures, open_until: openUntil }).execute();
+    }
+    if (openUntil && failures === breaker.failures) {
+      log.warn("circuit breaker open: destination keeps failing", { destination, failures });
+    }
+  }
+
+  async function run(claimed: JobRow, abort: AbortController): Promise<void> {
+    const attempt = claimed.attempts;
+    const renew = setInterval(() => {
+      db.updateTable("transfer_jobs").set({ lease_until: later(leaseMs) })
+        .where("id", "=", claimed.id).where("lease_owner", "=", owner).execute()
+        .catch((error) => log.error("lease renewal failed", { jobId: claimed.id, error }));
+    }, Math.max(50, Math.floor(leaseMs / 3)));
+    let itemsDone = 0;
+    try {
+      const job = await toJob(claimed);
+      await emit({ kind: "attempt", job, attempt });
+      const pending = (await db.selectFrom("transfer_items").select("item")
+        .where("job_id", "=", claimed.id).where("done", "=", 0).orderBy("position").execute())
+        .map((r) => r.item);
+      const context: JobContext = {
+        job,
+        pending,
+        signal: abort.signal,
+        async markDone(items, note) {
+          if (items.length === 0) return;
+          await db.transaction().execute(async (tx) => {
+            for (let at = 0; at < items.length; at += 200) {
+              await tx.updateTable("transfer_items").set({ done: 1, note: note ?? null })
+                .where("job_id", "=", claimed.id)
+                .where("item", "in", items.slice(at, at + 200)).execute();
+            }
+            await tx.updateTable("transfer_attempts").set((eb) => ({
+              items_done: eb("items_done", "+", items.length),
+            })).where("job_id", "=", claimed.id).where("attempt", "=", attempt).execute();
+          });
+          itemsDone += items.length;
+        },
+      };
+      const handler = handlers.get(claimed.kind)!;
+      const outcome = job.items.total > 0 && pending.length === 0
+        ? undefined
+        : await handler(context);
+      const state: JobState = outcome?.waitForAck ? "waiting-ack" : "done";
+      await db.updateTable("transfer_jobs").set({
+        state,
+        lease_owner: null,
+        lease_until: null,
+        last_error: null,
+        updated_at: nowIso(),
+      }).where("id", "=", claimed.id).execute();
+      await finishAttempt(
+        claimed.id,
+        attempt,
+        state === "done" ? "delivered" : "waiting-ack",
+        null,
+      );
+      await setBreaker(claimed.destination, false);
+      const finished = await toJob(await row(claimed.id));
+      await emit({
+        kind: state === "done" ? "delivered" : "waiting-ack",
+        job: finished,
+        attempt,
+        itemsDone,
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (abort.signal.aborted) {
+        // Stopping: give the job back untouched, it resumes at the next start.
+        await db.updateTable("transfer_jobs").set({
+          state: "queued",
+          lease_owner: null,
+          lease_until: null,
+          updated_at: nowIso(),
+        }).where("id", "=", claimed.id).execute();
+        await finishAttempt(claimed.id, attempt, "interrupted", message);
+        return;
+      }
+      const permanent = error instanceof TransferPermanentError;
+      const expired = clock.now().toISOString() >= claimed.expires_at;
+      const delay = retryDelay(retry, attempt, random);
+      const dead = permanent || expired ||
+        new Date(clock.now().getTime() + delay).toISOString() > claimed.expires_at;
+      await db.updateTable("transfer_jobs").set({
+        state: dead ? "dead" : "failed",
+        next_attempt_at: dead ? claimed.next_attempt_at : later(delay),
+        lease_owner: null,
+        lease_until: null,
+        last_error: message,
+        updated_at: nowIso(),
+      }).where("id", "=", claimed.id).execute();
+      await finishAttempt(claimed.id, attempt, dead ? "dead" : "failed", message);
+      if (!permanent) await setBreaker(claimed.destination, true);
+      log.warn(dead ? "transfer job given up" : "transfer attempt failed; will retry", {
+        jobId: claimed.id,
+        destination: claimed.destination,
+        attempt,
+        retryInMs: dead ? undefined : delay,
+        error: message,
+      });
+      const job = await toJob(await row(claimed.id));
+      await emit({
+        kind: "failed",
+        job,
+        attempt,
+        error: message,
+        retryInMs: dead ? undefined : delay,
+        itemsDone,
+      });
+      if (dead) await emit({ kind: "dead", job, attempt, error: message });
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  /** Starts due jobs until `concurrency` run or none is due. */
+  function pump(): Promise<void> {
+    if (pumping) {
+      pumpAgain = true;
+      return pumping;
+    }
+    pumping = (async () => {
+      do {
+        pumpAgain = false;
+        while (started && active.size < concurrency) {
+          const claimed = await claim();
+          if (!claimed) break;
+          const abort = new AbortController();
+          const done = run(claimed, abort)
+            .catch((error) => log.error("transfer job crashed", { jobId: claimed.id, error }))
+            .finally(() => {
+              active.delete(claimed.id);
+              wake();
+            });
+          active.set(claimed.id, { abort, done });
+        }
+      } while (pumpAgain && started);
+    })().catch((error) => log.error("transfer scheduling failed", { error }))
+      .finally(() => (pumping = null));
+    return pumping;
+  }
+
+  function wake(): void {
+    if (started) queueMicrotask(() => void pump());
+  }
+
+  function schedule(): void {
+    timer = setTimeout(async () => {
+      await pump();
+      if (started) schedule();
+    }, pollMs);
+  }
+
+  async function operatorUpdate(
+    id: string,
+    allowed: JobState[],
+    set: Partial<JobRow>,
+    what: string,
+  ): Promise<TransferJob> {
+    const current = await row(id);
+    if (!allowed.includes(current.state as JobState)) {
+      throw new TransferJobStateError(
+        `cannot ${what} job ${id}: it is ${current.state} (only ${allowed.join(", ")})`,
+      );
+    }
+    await db.updateTable("transfer_jobs").set({ ...set, updated_at: nowIso() })
+      .where("id", "=", id).where("state", "=", current.state).execute();
+    wake();
+    return toJob(await row(id));
+  }
+
+  return {
+    /** This queue's lease owner name. */
+    owner,
+
+    /** Registers the handler for a job kind ("dicom", "peer"); replaces an earlier one. */
+    register(kind: string, handler: JobHandler): void {
+      handlers.set(kind, handler);
+      wake();
+    },
+
+    /**
+     * Adds a job. With `executor` being a transaction the job commits with the caller's work
+     * (then no "queued" event is emitted: the caller records its own).
+     */
+    enqueue,
+
+    /** Looks for due jobs now (e.g. after jobs were enqueued inside a caller's transaction). */
+    wake,
+
+    /** Starts running due jobs, polling every `pollMs`. */
+    start(): void {
+      if (started) return;
+      started = true;
+      schedule();
+      wake();
+    },
+
+    /** Stops: no new claims; running attempts are aborted and their jobs given back. */
+    async stop(): Promise<void> {
+      started = false;
+      clearTimeout(timer);
+      for (const { abort } of active.values()) abort.abort();
+      await Promise.all([...active.values()].map((a) => a.done));
+      await pumping;
+    },
+
+    /** Runs jobs now until none is due (for tests and the CLI); resolves when they finished. */
+    async drain(): Promise<void> {
+      const wasStarted = started;
+      started = true;
+      try {
+        for (;;) {
+          await pump();
+          if (active.size === 0) break;
+          await Promise.all([...active.values()].map((a) => a.done));
+        }
+      } finally {
+        started = wasStarted;
+      }
+    },
+
+    async get(id: string): Promise<TransferJob> {
+      return toJob(await row(id));
+    },
+
+    /** Jobs, newest first, optionally by state or subject. */
+    async list(query: { state?: JobState; subject?: string; limit?: number } = {}) {
+      let q = db.selectFrom("transfer_jobs").selectAll();
+      if (query.state) q = q.where("state", "=", query.state);
+      if (query.subject) q = q.where("subject", "=", query.subject);
+      const rows = await q.orderBy("id", "desc").limit(query.limit ?? 1000).execute();
+      return Promise.all(rows.map((r) => toJob(r)));
+    },
+
+    /** The attempts of a job, first first. */
+    async attempts(id: string): Promise<TransferAttempt[]> {
+      const rows = await db.selectFrom("transfer_attempts").selectAll().where("job_id", "=", id)
+        .orderBy("attempt").execute();
+      return rows.map((r) => ({
+        attempt: r.attempt,
+        startedAt: r.started_at,
+        endedAt: r.ended_at,
+        outcome: (r.outcome ?? "running") as TransferAttempt["outcome"],
+        error: r.error,
+        itemsDone: r.items_done,
+      }));
+    },
+
+    /** The items of a job with their progress. */
+    async items(id: string): Promise<{ item: string; done: boolean; note: string | null }[]> {
+      const rows = await db.selectFrom("transfer_items").selectAll().where("job_id", "=", id)
+        .orderBy("position").execute();
+      return rows.map((r) => ({ item: r.item, done: r.done === 1, note: r.note }));
+    },
+
+    /** Brings a failed or dead job back now, with a fresh maximum age. */
+    retry(id: string): Promise<TransferJob> {
+      return operatorUpdate(id, ["failed", "dead"], {
+        state: "queued",
+        next_attempt_at: nowIso(),
+        expires_at: later(maxAgeMs),
+        last_error: null,
+      }, "retry");
+    },
+
+    /** Gives a job up for good (`dead`, "cancelled by operator"). Not while it runs. */
+    cancel(id: string): Promise<TransferJob> {
+      return operatorUpdate(id, ["queued", "failed", "waiting-ack", "dead"], {
+        state: "dead",
+        last_error: "cancelled by operator",
+      }, "cancel");
+    },
+
+    /** Sends a failed or dead job to another destination of the same kind, from the start. */
+    async redirect(id: string, destination: string): Promise<TransferJob> {
+      const job = await operatorUpdate(id, ["failed", "dead"], {
+        state: "queued",
+        destination,
+        next_attempt_at: nowIso(),
+        expires_at: later(maxAgeMs),
+        last_error: null,
+      }, "redirect");
+      await db.updateTable("transfer_items").set({ done: 0, note: null }).where("job_id", "=", id)
+        .execute();
+      return toJob(await row(job.id));
+    },
+
+    /** The peer acknowledged a `waiting-ack` job: it is done. */
+    async acknowledge(id: string): Promise<TransferJob> {
+      const job = await operatorUpdate(id, ["waiting-ack"], { state: "done" }, "acknowledge");
+      await emit({ kind: "delivered", job });
+      return job;
+    },
+  };
+}
+
+/** The queue's interface. */
+export type TransferQueue = ReturnType<typeof createTransferQueue>;

@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { createLogger, fixedClock } from "../../modules/core/mod.ts";
+import { migrateToLatest, openDatabase } from "../../modules/db/mod.ts";
+import {
+  createTransferQueue,
+  retryDelay,
+  TransferJobStateError,
+  TransferPermanentError,
+} from "../../modules/transfer/mod.ts";
+
+const log = createLogger({ level: "error" });
+
+async function setup(overrides: Partial<Parameters<typeof createTransferQueue>[0]> = {}) {
+  const database = openDatabase({ kind: "sqlite", path: ":memory:" });
+  await migrateToLatest(database);
+  const clock = fixedClock(new Date("2026-03-01T10:00:00Z"));
+  const queue = createTransferQueue({
+    db: database.db,
+    log,
+    clock,
+    retry: { baseMs: 1000, maxMs: 60_000, jitter: 0 },
+    maxAgeMs: 3_600_000,
+    concurrency: 1,
+    ...overrides,
+  });
+  return { database, clock, queue };
+}
+
+Deno.test("retry delays double from the base, stay within the jitter and the cap", () => {
+  const policy = { baseMs: 10_000, maxMs: 100_000 };
+  assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, () => 0.5)), [
+    10_000,
+    20_000,
+    40_000,
+    80_000,
+    100_000,
+  ]);
+  assert.equal(retryDelay(policy, 1, () => 0), 8_000);
+  assert.equal(retryDelay(policy, 1, () => 1), 12_000);
+});
+
+Deno.test("a failed attempt waits its backoff, keeps delivered items, and the retry sends only the rest", async () => {
+  const { database, clock, queue } = await setup();
+  const offered: string[][] = [];
+  let calls = 0;
+  queue.register("dicom", async ({ pending, markDone }) => {
+    offered.push(pending);
+    calls++;
+    await markDone(pending.slice(0, calls === 1 ? 2 : pending.length));
+    if (calls === 1) throw new Error("association aborted");
+  });
+  const job = await queue.enqueue({
+    kind: "dicom",
+    destination: "PACS",
+    subject: "2.25.1",
+    items: ["a", "b", "c", "d"],
+  });
+  await queue.drain();
+  let now = await queue.get(job.id);
+  assert.equal(now.state, "failed");
+  assert.equal(now.attempts, 1);
+  assert.deepEqual(now.items, { total: 4, done: 2 });
+  assert.equal(now.nextAttemptAt, "2026-03-01T10:00:01.000Z");
+  await queue.drain(); // not due yet
+  assert.equal((await queue.get(job.id)).attempts, 1);
+  clock.advance(1000);
+  await queue.drain();
+  now = await queue.get(job.id);
+  assert.equal(now.state, "done");
+  assert.deepEqual(offered, [["a", "b", "c", "d"], ["c", "d"]]);
+  assert.deepEqual((await queue.attempts(job.id)).map((a) => [a.outcome, a.itemsDone]), [
+    ["failed", 2],
+    ["delivered", 2],
+  ]);
+  await database.close();
+});
+
+Deno.test("a job whose worker died resumes after its lease with only the unacknowledged items", async () => {
+  const { database, clock, queue } = await setup({ leaseMs: 5000 });
+  const job = await queue.enqueue({ kind: "dicom", destination: "PACS", items: ["a", "b", "c"] });
+  // what a killed process leaves: running, leased by someone else, one item acknowledged
+  await database.db.updateTable("transfer_jobs").set({
+    state: "running",
+    lease_owner: "dead-process",
+    lease_until: "2026-03-01T10:00:05.000Z",
+    attempts: 1,
+  }).where("id", "=", job.id).execute();
+  await database.db.updateTable("transfer_items").set({ done: 1 }).where("item", "=", "a")
+    .execute();
+  const offered: string[][] = [];
+  queue.register("dicom", async ({ pending, markDone }) => {
+    offered.push(pending);
+    await markDone(pending);
+  });
+  await queue.drain();
+  assert.deepEqual(offered, [], "the lease still holds");
+  clock.advance(5001);
+  await queue.drain();
+  assert.deepEqual(offered, [["b", "c"]]);
+  const done = await queue.get(job.id);
+  assert.equal(done.state, "done");
+  assert.equal(done.attempts, 2);
+  await database.close();
+});
+
+Deno.test("urgent jobs overtake routine ones", async () => {
+  const { database, queue } = await setup();
+  const order: string[] = [];
+  await queue.enqueue({ kind: "k", destination: "A", subject: "routine-1" });
+  await queue.enqueue({ kind: "k", destination: "A", subject: "routine-2" });
+  await queue.enqueue({ kind: "k", destination: "A", subject: "urgent", priority: "urgent" });
+  queue.register("k", ({ job }) => {
+    order.push(job.subject!);
+    return Promise.resolve();
+  });
+  await queue.drain();
+  assert.deepEqual(order, ["urgent", "routine-1", "routine-2"]);
+  await database.close();
+});
+
+Deno.test("the circuit breaker holds a failing destination's jobs back; others still go", async () => {
+  const { database, clock, queue } = await setup({ breaker: { failures: 2, openMs: 30_000 } });
+  const ran: string[] = [];
+  queue.register("k", ({ job }) => {
+    ran.push(job.destination);
+    return job.destination === "DOWN" ? Promise.reject(new Error("refused")) : Promise.resolve();
+  });
+  const down = await queue.enqueue({ kind: "k", destination: "DOWN" });
+  await queue.drain();
+  clock.advance(1000);
+  await queue.drain(); // second failure opens the breaker
+  await queue.enqueue({ kind: "k", destination: "DOWN" });
+  await queue.enqueue({ kind: "k", destination: "UP" });
+  clock.advance(5000); // the first job is due again, but the breaker is open
+  await queue.drain();
+  assert.deepEqual(ran, ["DOWN", "DOWN", "UP"]);
+  clock.advance(30_000);
+  await queue.drain(); // half open: one trial job, which fails and opens the breaker again
+  assert.equal(ran.filter((d) => d === "DOWN").length, 3);
+  assert.equal((await queue.list({ state: "failed" })).length, 2);
+  assert.equal((await queue.get(down.id)).state, "failed");
+  await database.close();
+});
+
+Deno.test("permanent errors and old age make a job dead; retry, redirect and cancel bring it back or end it", async () => {
+  const { database, clock, queue } = await setup({ maxAgeMs: 10_000 });
+  let fail: Error | null = new TransferPermanentError("SOP class refused");
+  const offered: [string, string[]][] = [];
+  queue.register("k", async ({ job, pending, markDone }) => {
+    offered.push([job.destination, pending]);
+    if (fail) {
+      await markDone(pending.slice(0, 1));
+      throw fail;
+    }
+    await markDone(pending);
+  });
+  const job = await queue.enqueue({ kind: "k", destination: "A", items: ["x", "y"] });
+  await queue.drain();
+  assert.equal((await queue.get(job.id)).state, "dead");
+  assert.equal((await queue.get(job.id)).lastError, "SOP class refused");
+  await assert.rejects(() => queue.acknowledge(job.id), TransferJobStateError);
+
+  fail = new Error("timeout");
+  await queue.retry(job.id);
+  clock.advance(20_000); // beyond the maximum age of the retried job: the next failure is final
+  await queue.drain();
+  assert.equal((await queue.get(job.id)).state, "dead");
+
+  fail = null;
+  const redirected = await queue.redirect(job.id, "B");
+  assert.deepEqual(redirected.items, { total: 2, done: 0 }, "a new destination gets everything");
+  await queue.drain();
+  assert.equal((await queue.get(job.id)).state, "done");
+  assert.deepEqual(offered.at(-1), ["B", ["x", "y"]]);
+
+  const other = await queue.enqueue({ kind: "unhandled", destination: "A" });
+  assert.equal((await queue.cancel(other.id)).state, "dead");
+  assert.equal((await queue.get(other.id)).lastError, "cancelled by operator");
+  await database.close();
+});
