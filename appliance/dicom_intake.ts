@@ -1,4 +1,4 @@
-import type { Logger } from "../modules/core/mod.ts";
+import { concatBytes, type Logger } from "../modules/core/mod.ts";
 import {
   type InstanceHeader,
   readInstanceHeader,
@@ -31,13 +31,6 @@ function prefixCapture(
     },
   });
   return { stream, bytes: () => captured.subarray(0, filled) };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }
 
 /** An instance is stored and indexed (called before the C-STORE-RSP goes out, e.g. to audit it). */
@@ -94,7 +87,7 @@ export function createDicomIntake(
 
     let header: InstanceHeader = {};
     try {
-      header = readInstanceHeader(concat(request.meta, capture.bytes()));
+      header = readInstanceHeader(concatBytes([request.meta, capture.bytes()]));
     } catch (error) {
       log.warn("dataset header could not be parsed", {
         sopInstanceUid: request.sopInstanceUid,

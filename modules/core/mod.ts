@@ -13,4 +13,5 @@ export { createLogger, isLogLevel } from "./logger.ts";
 export type { LogFields, Logger, LogLevel, LogSink } from "./logger.ts";
 export { newId, newToken } from "./ids.ts";
 export { fixedClock, systemClock } from "./clock.ts";
+export { concatBytes } from "./bytes.ts";
 export type { Clock } from "./clock.ts";

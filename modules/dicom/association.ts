@@ -3,6 +3,7 @@
  * ARTIM/idle timers, PDV sequencing (commands and datasets, fragments, last-fragment bits) and
  * the pull-based dataset stream that gives TCP backpressure all the way to the consumer.
  */
+import { concatBytes } from "../core/mod.ts";
 import { AbortReason, PduType } from "./constants.ts";
 import { AssociationAborted, DicomProtocolError } from "./errors.ts";
 import { type Command, decodeCommand, encodeCommand } from "./dimse.ts";
@@ -173,7 +174,7 @@ export class Association {
       fragments.push(pdv.data);
       if (pdv.isLast) break;
     }
-    const bytes = fragments.length === 1 ? fragments[0] : join(fragments, length);
+    const bytes = fragments.length === 1 ? fragments[0] : concatBytes(fragments);
     return { kind: "command", contextId, command: decodeCommand(bytes) };
   }
 
@@ -262,16 +263,6 @@ export class Association {
     if (held) await this.send(encodePData(contextId, isCommand, last, held));
     else if (last) await this.send(encodePData(contextId, isCommand, true, new Uint8Array(0)));
   }
-}
-
-function join(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Waits for `promise` at most `ms`; the timer never outlives the wait. */

@@ -3,6 +3,7 @@
  * Decoding takes the variable field of one PDU (after the 6-byte header, which the reader checked)
  * and throws `DicomProtocolError` on anything malformed.
  */
+import { concatBytes } from "../core/mod.ts";
 import { AbortReason, applicationContextUid, PduType } from "./constants.ts";
 import { DicomProtocolError } from "./errors.ts";
 
@@ -263,18 +264,6 @@ export function decodePdu(type: number, body: Uint8Array): Pdu {
 
 // ---- encoding ----
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function item(type: number, value: Uint8Array): Uint8Array {
   if (value.length > 0xffff) throw new RangeError(`item 0x${type.toString(16)} too long`);
   const out = new Uint8Array(4 + value.length);
@@ -325,7 +314,7 @@ function encodeUserInfo(info: UserInformation): Uint8Array {
   if (info.implementationVersionName) {
     subs.push(item(0x55, ascii.encode(info.implementationVersionName)));
   }
-  return item(0x50, concat(subs));
+  return item(0x50, concatBytes(subs));
 }
 
 function associateHeader(a: { protocolVersion: number; calledAe: string; callingAe: string }) {
@@ -342,10 +331,10 @@ export function encodeAssociateRq(rq: AssociateRq): Uint8Array {
   for (const ctx of rq.contexts) {
     const subs = [item(0x30, ascii.encode(ctx.abstractSyntax))];
     for (const ts of ctx.transferSyntaxes) subs.push(item(0x40, ascii.encode(ts)));
-    parts.push(item(0x20, concat([new Uint8Array([ctx.id, 0, 0, 0]), ...subs])));
+    parts.push(item(0x20, concatBytes([new Uint8Array([ctx.id, 0, 0, 0]), ...subs])));
   }
   parts.push(encodeUserInfo(rq.userInfo));
-  return pdu(PduType.associateRq, concat(parts));
+  return pdu(PduType.associateRq, concatBytes(parts));
 }
 
 /** Encodes an A-ASSOCIATE-AC (PS3.8 9.3.3). */
@@ -355,10 +344,10 @@ export function encodeAssociateAc(ac: AssociateAc): Uint8Array {
     // PS3.8 9.3.3.2: a transfer syntax sub-item is always present; its value is not significant
     // when the context is not accepted.
     const ts = item(0x40, ascii.encode(ctx.transferSyntax ?? ""));
-    parts.push(item(0x21, concat([new Uint8Array([ctx.id, 0, ctx.result, 0]), ts])));
+    parts.push(item(0x21, concatBytes([new Uint8Array([ctx.id, 0, ctx.result, 0]), ts])));
   }
   parts.push(encodeUserInfo(ac.userInfo));
-  return pdu(PduType.associateAc, concat(parts));
+  return pdu(PduType.associateAc, concatBytes(parts));
 }
 
 /** Encodes an A-ASSOCIATE-RJ (PS3.8 9.3.4). */

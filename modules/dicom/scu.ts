@@ -3,6 +3,7 @@
  * proposed with exactly its own transfer syntax in its own presentation context (never
  * transcoded; standards.md 8.7, dicom-feasibility.md 3 hazard 1).
  */
+import { concatBytes } from "../core/mod.ts";
 import {
   AbortReason,
   CommandField,
@@ -220,12 +221,7 @@ async function* datasetOfPart10(stream: ReadableStream<Uint8Array>): AsyncGenera
       head.push(value);
       held += value.length;
     }
-    const joined = new Uint8Array(held);
-    let at = 0;
-    for (const part of head) {
-      joined.set(part, at);
-      at += part.length;
-    }
+    const joined = concatBytes(head);
     const { datasetOffset } = readPart10Header(joined);
     yield joined.subarray(datasetOffset);
     if (ended) return;

@@ -8,7 +8,7 @@ import { readInstanceHeader } from "../dicom/mod.ts";
 import { seal } from "../smime/mod.ts";
 import type { StudyInstance } from "../studies/mod.ts";
 import { base64Lines, packXdm, type XdmInstance, type XdmStudy } from "../xdm/mod.ts";
-import { newId } from "../core/mod.ts";
+import { concatBytes, newId } from "../core/mod.ts";
 import type { RelayContext } from "./context.ts";
 import { RelayNothingToSend, RelayRecipientUnusable, RelayTransferNotFound } from "./errors.ts";
 import type { DispositionNotice } from "./mdn.ts";
@@ -69,18 +69,6 @@ async function readHead(stream: ReadableStream<Uint8Array>): Promise<Uint8Array>
 async function collectChunks(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for await (const chunk of chunks) out.push(chunk);
-  return out;
-}
-
-function concatChunks(chunks: Uint8Array[], prefix: Uint8Array): Uint8Array {
-  const total = chunks.reduce((n, c) => n + c.length, prefix.length);
-  const out = new Uint8Array(total);
-  out.set(prefix);
-  let at = prefix.length;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
   return out;
 }
 
@@ -238,7 +226,7 @@ export function createOutbound(ctx: RelayContext) {
         ["Content-Transfer-Encoding", "base64"],
         ["Content-Disposition", `attachment; filename="${part.fileName}"`],
       ], "");
-      const entity = concatChunks(await collectChunks(base64Lines(part.stream)), head);
+      const entity = concatBytes([head, ...await collectChunks(base64Lines(part.stream))]);
       const messageId = ctx.messageId(`${transferId}.${part.partNumber}`);
       const raw = await seal({
         content: entity,

@@ -3,6 +3,7 @@
  * encrypted content is never copied just to look at its structure. asn1js is used only for the
  * small pieces (certificates, attributes) where a full object model helps.
  */
+import { concatBytes } from "../core/mod.ts";
 import { SmimeFormatError } from "./errors.ts";
 
 /** Tag classes as in X.690 §8.1.2.2. */
@@ -140,7 +141,7 @@ export function octets(buf: Uint8Array, t: Tlv): Uint8Array {
     }
   };
   collect(t, 0);
-  return concat(segments);
+  return concatBytes(segments);
 }
 
 /** Decodes an OBJECT IDENTIFIER element to dotted form. */
@@ -175,19 +176,6 @@ export function smallInteger(buf: Uint8Array, t: Tlv): number {
   let n = 0;
   for (const b of bytes) n = n * 256 + b;
   return n;
-}
-
-/** Joins byte arrays into one new array. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Whether two byte arrays hold the same bytes. */
@@ -226,13 +214,13 @@ export function tlv(tagByte: number, ...parts: (Encoded | Uint8Array)[]): Encode
   const items = parts.map((p) => (p instanceof Uint8Array ? encoded(p) : p));
   let length = 0;
   for (const item of items) length += item.length;
-  const header = concat([Uint8Array.of(tagByte), lengthOctets(length)]);
+  const header = concatBytes([Uint8Array.of(tagByte), lengthOctets(length)]);
   return { chunks: [header, ...items.flatMap((i) => i.chunks)], length: header.length + length };
 }
 
 /** Flattens an encoding into one array. */
 export function toBytes(e: Encoded): Uint8Array {
-  return e.chunks.length === 1 ? e.chunks[0] : concat(e.chunks);
+  return e.chunks.length === 1 ? e.chunks[0] : concatBytes(e.chunks);
 }
 
 export const sequence = (...parts: (Encoded | Uint8Array)[]) => tlv(0x30, ...parts);

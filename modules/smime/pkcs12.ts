@@ -5,6 +5,7 @@
  * WebCrypto offer no RC2. pkijs' PFX class is not used because it can only decrypt through
  * WebCrypto, which has no 3DES.
  */
+import { concatBytes } from "../core/mod.ts";
 import {
   createDecipheriv,
   createHash,
@@ -15,7 +16,6 @@ import {
 } from "node:crypto";
 import {
   children,
-  concat,
   CONTEXT,
   expect,
   is,
@@ -213,7 +213,7 @@ function decrypt(buf: Uint8Array, algTlv: Tlv, data: Uint8Array, password: strin
     const sha1 = macDigests[oids.sha1];
     cipher = "des-ede3-cbc";
     key = pkcs12Kdf(sha1, password, s, n, 1, 24);
-    if (alg === p12.pbeSha2Des) key = concat([key.subarray(0, 16), key.subarray(0, 8)]);
+    if (alg === p12.pbeSha2Des) key = concatBytes([key.subarray(0, 16), key.subarray(0, 8)]);
     iv = pkcs12Kdf(sha1, password, s, n, 2, 8);
   } else if (alg === p12.pbeShaRc2_40 || alg === p12.pbeShaRc2_128) {
     throw new SmimeUnsupported(
@@ -270,7 +270,7 @@ function pkcs12Kdf(
     return out;
   };
   const d = new Uint8Array(v).fill(id);
-  const i = concat([fill(salt), fill(bmp)]);
+  const i = concatBytes([fill(salt), fill(bmp)]);
   const out = new Uint8Array(Math.ceil(n / u) * u);
   for (let block = 0; block * u < n; block++) {
     let a: Uint8Array = new Uint8Array(createHash(digest.name).update(d).update(i).digest());

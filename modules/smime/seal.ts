@@ -6,7 +6,7 @@
  * argument for opaque signing.
  */
 import { randomBytes } from "node:crypto";
-import { concat } from "./ber.ts";
+import { concatBytes } from "../core/mod.ts";
 import type { Certificate } from "./certificate.ts";
 import { type ContentAlgorithm, encryptContent } from "./enveloped.ts";
 import { SmimeFormatError, SmimeSignatureInvalid } from "./errors.ts";
@@ -93,7 +93,7 @@ function sealNow(options: SealOptions): Uint8Array {
       ` boundary="${boundary}"${crlf}${crlf}` +
       `--${boundary}${crlf}`,
   );
-  const signaturePart = concat([
+  const signaturePart = concatBytes([
     encoder.encode(
       `${crlf}--${boundary}${crlf}` +
         `Content-Type: application/pkcs7-signature; name="smime.p7s"${crlf}` +
