@@ -14,7 +14,7 @@ import type { Services } from "./services.ts";
 
 /** The portal over the shared services, with the configured link policy. */
 export function openPortal(
-  services: Pick<Services, "database" | "studies" | "spool" | "paths">,
+  services: Pick<Services, "database" | "studies" | "spool">,
   config: Config,
 ): Portal {
   return createPortal({
@@ -66,7 +66,7 @@ function certificateExpiry(name: string, path: string): { name: string; notAfter
 
 /** What the faces need, built from the services and the configuration. */
 export function facesDeps(
-  services: Services & { portal: Portal },
+  services: Services,
   config: Config,
   log: Logger,
 ): FacesDeps {

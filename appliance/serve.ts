@@ -4,7 +4,7 @@ import { receiveAuditor } from "./audit_hooks.ts";
 import type { Config } from "./config/schema.ts";
 import { startDelivery } from "./delivery.ts";
 import { createDicomIntake } from "./dicom_intake.ts";
-import { facesDeps, openPortal } from "./faces.ts";
+import { facesDeps } from "./faces.ts";
 import { createHttpApp } from "./http.ts";
 import { initDataDirectory } from "./init.ts";
 import { openServices, type Services } from "./services.ts";
@@ -41,7 +41,6 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
   const { auth } = services;
 
   const { audit } = services;
-  const portal = openPortal(services, config);
   const app = createHttpApp({
     database,
     auth,
@@ -49,7 +48,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     studies: services.studies,
     log,
     startedAt,
-    ...facesDeps({ ...services, portal }, config, log),
+    ...facesDeps(services, config, log),
   });
   const server = Deno.serve({
     hostname: config.http.host,
