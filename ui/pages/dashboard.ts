@@ -4,7 +4,7 @@ import type { StudySummary } from "../../modules/studies/mod.ts";
 import type { TransferJob } from "../../modules/transfer/mod.ts";
 import type { MessageKey } from "../i18n/mod.ts";
 import { barChart } from "./chart.ts";
-import { label, megabytes, when } from "./format.ts";
+import { label, megabytes, personName, when } from "./format.ts";
 import { type PageContext, renderPage } from "./layout.ts";
 
 /** Dashboard tiles and the study states each one counts. */
@@ -206,7 +206,7 @@ export function studyTable(ctx: PageContext, studies: StudySummary[]) {
                 s.lastReceivedAt,
               )}</a></td>
               <td>${s.patientId}</td>
-              <td>${s.patientName ?? ""}</td>
+              <td>${personName(s.patientName)}</td>
               <td>${s.modalities.join(", ")}</td>
               <td>${s.description ?? ""}</td>
               <td class="num">${s.instances}</td>

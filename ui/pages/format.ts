@@ -21,3 +21,12 @@ export function label(t: Translate, prefix: string, value: string): string {
   const key = `${prefix}.${value}`;
   return isMessageKey(key) ? t(key) : value;
 }
+
+/** A DICOM person name (PS3.5 6.2: family^given^middle^prefix^suffix) as people write it. */
+export function personName(pn: string | null | undefined): string {
+  if (!pn) return "";
+  const [family = "", given = "", middle = "", prefix = "", suffix = ""] = pn.split("=")[0]
+    .split("^");
+  const first = [prefix, given, middle].filter(Boolean).join(" ");
+  return [family, [first, suffix].filter(Boolean).join(" ")].filter(Boolean).join(", ");
+}

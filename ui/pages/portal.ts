@@ -2,7 +2,7 @@ import { html } from "htm/preact";
 import type { InboxItem, LocalPatient, PatientMatch } from "../../modules/portal/mod.ts";
 import type { StudySummary } from "../../modules/studies/mod.ts";
 import type { TransferJob } from "../../modules/transfer/mod.ts";
-import { dicomDate, label, megabytes, when } from "./format.ts";
+import { dicomDate, label, megabytes, personName, when } from "./format.ts";
 import { errorBox, type PageContext, renderPage } from "./layout.ts";
 import { jobProgress, studyFacts } from "./study.ts";
 
@@ -49,7 +49,7 @@ export function portalPage(ctx: PageContext, items: InboxItem[]): string {
                   }`}>${when(
                     study.lastReceivedAt,
                   )}</a></td>
-                  <td>${study.patientName ?? ""}</td>
+                  <td>${personName(study.patientName)}</td>
                   <td>${study.patientId}</td>
                   <td>${study.description ?? ""} ${dicomDate(study.studyDate)}</td>
                   <td class="num">${study.instances}</td>
@@ -160,7 +160,7 @@ function reconcileForms(ctx: PageContext, d: {
             : d.candidates.map((p) =>
               html`<div class="option"><input type="radio" name="localPatientId" required
                 id=${`p-${p.patientId}`} value=${p.patientId} />
-                <label for=${`p-${p.patientId}`}>${p.name ?? ""} (${p.patientId}${
+                <label for=${`p-${p.patientId}`}>${personName(p.name)} (${p.patientId}${
                 p.birthDate ? `, ${dicomDate(p.birthDate)}` : ""
               })</label></div>`
             )}

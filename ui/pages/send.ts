@@ -1,7 +1,7 @@
 import { html } from "htm/preact";
 import type { AddressBookEntry, Recipient } from "../../modules/addressbook/mod.ts";
 import type { StudySummary } from "../../modules/studies/mod.ts";
-import { dicomDate, megabytes } from "./format.ts";
+import { dicomDate, megabytes, personName } from "./format.ts";
 import { errorBox, type PageContext, renderPage } from "./layout.ts";
 
 /** A series of the study, to pick part of it. */
@@ -28,7 +28,7 @@ export function sendPage(ctx: PageContext, d: {
     t("send.title"),
     html`
       <p>${t("send.intro", {
-        patient: `${d.study.patientName ?? ""} (${d.study.patientId})`,
+        patient: `${personName(d.study.patientName)} (${d.study.patientId})`,
         date: dicomDate(d.study.studyDate),
       })}</p>
       ${errorBox(d.error)}
@@ -108,7 +108,7 @@ export function sendReviewPage(ctx: PageContext, d: {
       <p>${t("send.reviewIntro")}</p>
       <dl class="card study" data-summary>
         <dt>${t("send.patient")}</dt>
-        <dd data-field="patient">${d.study.patientName ?? ""} (${d.study.patientId})</dd>
+        <dd data-field="patient">${personName(d.study.patientName)} (${d.study.patientId})</dd>
         <dt>${t("study.description")}</dt>
         <dd>${d.study.description ?? ""} ${dicomDate(
           d.study.studyDate,

@@ -3,7 +3,7 @@ import type { PatientLink } from "../../modules/portal/mod.ts";
 import type { StudySummary } from "../../modules/studies/mod.ts";
 import type { TransferJob } from "../../modules/transfer/mod.ts";
 import { studyTable } from "./dashboard.ts";
-import { dicomDate, label, megabytes, when } from "./format.ts";
+import { dicomDate, label, megabytes, personName, when } from "./format.ts";
 import { errorBox, type PageContext, renderPage } from "./layout.ts";
 
 /** One line of a study's timeline (study events and relay steps, merged in time order). */
@@ -35,7 +35,7 @@ export function studyFacts(ctx: PageContext, study: StudySummary) {
   const t = ctx.t;
   const rows: [string, string][] = [
     [t("study.patientId"), study.patientId],
-    [t("study.patientName"), study.patientName ?? ""],
+    [t("study.patientName"), personName(study.patientName)],
     [t("study.date"), dicomDate(study.studyDate)],
     [t("study.accession"), study.accessionNumber ?? ""],
     [t("study.description"), study.description ?? ""],
@@ -234,7 +234,9 @@ export function linkCreatedPage(
     ctx,
     t("links.createdTitle"),
     html`
-      <p>${t("links.createdIntro", { patient: study.patientName ?? study.patientId })}</p>
+      <p>${t("links.createdIntro", {
+        patient: personName(study.patientName) || study.patientId,
+      })}</p>
       <dl class="card study">
         <dt>${t("links.url")}</dt>
         <dd><code id="link-url" class="wrap">${url}</code></dd>
