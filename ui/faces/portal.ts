@@ -14,7 +14,7 @@ import type { StudySummary } from "../../modules/studies/mod.ts";
 import { type Env, remoteAddress } from "../app.ts";
 import { errorPage } from "../pages/error.ts";
 import { patientGonePage, patientLinkPage, portalPage, portalStudyPage } from "../pages/portal.ts";
-import { type FacesContext, formFields } from "./context.ts";
+import { type FacesContext, formFields, queueForStudy } from "./context.ts";
 
 const caregiver = { roles: ["caregiver"] } as const;
 const grantCookie = "bp_link";
@@ -130,26 +130,12 @@ export function portalRoutes(f: FacesContext): void {
     }
     const items = (await deps.studies.studyInstances(study.studyInstanceUid))
       .map((i) => i.sopInstanceUid);
-    const job = await deps.transfer.enqueue({
+    await queueForStudy(f, c, study, {
       kind: "dicom",
       destination,
-      subject: study.studyInstanceUid,
       items,
       payload: { reason: "portal import" },
-    });
-    await deps.studies.recordEvent(study.studyInstanceUid, "queued", {
-      jobId: job.id,
-      destination,
-      kind: "dicom",
-      itemsTotal: items.length,
-    });
-    await f.audit(c, {
-      action: "import",
-      outcome: "success",
-      patient: { id: study.patientId },
-      object: { kind: "study", id: study.studyInstanceUid },
-      detail: { destination, instances: items.length, jobId: job.id },
-    });
+    }, "import");
     return await renderStudy(c, study, { message: t("portal.importQueued") });
   });
 

@@ -15,7 +15,7 @@ import { errorPage } from "../pages/error.ts";
 import { label } from "../pages/format.ts";
 import { sendPage, sendReviewPage, type SeriesChoice } from "../pages/send.ts";
 import { linkCreatedPage, studiesPage, studyPage, type TimelineEntry } from "../pages/study.ts";
-import { type FacesContext, formFields, formList } from "./context.ts";
+import { type FacesContext, formFields, formList, queueForStudy } from "./context.ts";
 
 const staff = { roles: ["admin", "sender"] } as const;
 const sender = { roles: ["sender"] } as const;
@@ -305,26 +305,12 @@ export function studyRoutes(f: FacesContext): void {
     const r = await readSendForm(c);
     if ("response" in r) return r.response;
     const uid = r.study.studyInstanceUid;
-    const job = await deps.transfer.enqueue({
+    const job = await queueForStudy(f, c, r.study, {
       kind: "peer",
       destination: r.recipient.ura,
-      subject: uid,
       items: r.items,
       payload: { studyInstanceUid: uid, recipientUra: r.recipient.ura, note: r.note },
-    });
-    await deps.studies.recordEvent(uid, "queued", {
-      jobId: job.id,
-      destination: r.recipient.ura,
-      kind: "peer",
-      itemsTotal: r.items.length,
-    });
-    await f.audit(c, {
-      action: "send",
-      outcome: "success",
-      patient: { id: r.study.patientId },
-      object: { kind: "study", id: uid },
-      detail: { recipientUra: r.recipient.ura, instances: r.items.length, jobId: job.id },
-    });
+    }, "send");
     f.log.info("send queued from the UI", { jobId: job.id, recipientUra: r.recipient.ura });
     return c.redirect(`/studies/${encodeURIComponent(uid)}?sent=${job.id}`, 303);
   });
@@ -351,26 +337,19 @@ export function studyRoutes(f: FacesContext): void {
     if (missing.length === 0) {
       return await renderStudy(c, study, { message: t("study.nothingMissing") });
     }
-    const job = await deps.transfer.enqueue({
-      kind: "peer",
-      destination: last.destination,
-      subject: study.studyInstanceUid,
-      items: missing,
-      payload: { ...last.payload, resendOf: last.id },
-    });
-    await deps.studies.recordEvent(study.studyInstanceUid, "queued", {
-      jobId: job.id,
-      destination: last.destination,
-      kind: "peer",
-      itemsTotal: missing.length,
-    });
-    await f.audit(c, {
-      action: "send",
-      outcome: "success",
-      patient: { id: study.patientId },
-      object: { kind: "study", id: study.studyInstanceUid },
-      detail: { recipientUra: last.destination, instances: missing.length, resendOf: last.id },
-    });
+    await queueForStudy(
+      f,
+      c,
+      study,
+      {
+        kind: "peer",
+        destination: last.destination,
+        items: missing,
+        payload: { ...last.payload, resendOf: last.id },
+      },
+      "send",
+      { resendOf: last.id },
+    );
     return c.redirect(`/studies/${encodeURIComponent(study.studyInstanceUid)}`, 303);
   });
 

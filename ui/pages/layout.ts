@@ -97,3 +97,17 @@ export function renderPage(ctx: PageContext, title: string, body: ComponentChild
 export function errorBox(message: string | undefined): VNode | null {
   return message ? html`<p class="error" role="alert">${message}</p>` : null;
 }
+
+/** The hidden CSRF field every state-changing form carries. */
+export function csrfField(ctx: PageContext): VNode {
+  return html`<input type="hidden" name="csrf" value=${ctx.csrfToken} />`;
+}
+
+/** The outcome of the last action: a status line, or an error announced to screen readers. */
+export function notices(message: string | undefined, error: string | undefined): VNode {
+  return html`${message && html`<p class="ok" role="status" data-message>${message}</p>`}${
+    errorBox(
+      error,
+    )
+  }`;
+}

@@ -3,11 +3,8 @@ import type { InboxItem, LocalPatient, PatientMatch } from "../../modules/portal
 import type { StudySummary } from "../../modules/studies/mod.ts";
 import type { TransferJob } from "../../modules/transfer/mod.ts";
 import { dicomDate, label, megabytes, personName, when } from "./format.ts";
-import { errorBox, type PageContext, renderPage } from "./layout.ts";
-import { jobProgress, studyFacts } from "./study.ts";
-
-const csrfField = (ctx: PageContext) =>
-  html`<input type="hidden" name="csrf" value=${ctx.csrfToken} />`;
+import { csrfField, errorBox, type PageContext, renderPage } from "./layout.ts";
+import { jobProgress, studyColumns } from "./study.ts";
 
 function matchText(ctx: PageContext, m: PatientMatch): string {
   const t = ctx.t;
@@ -86,12 +83,10 @@ export function portalStudyPage(ctx: PageContext, d: {
     ctx,
     t("portal.studyTitle"),
     html`
-      ${d.message && html`<p class="ok" role="status">${d.message}</p>`}
-      ${errorBox(d.error)}
-      <div class="columns">
-        <section aria-labelledby="h-facts">
-          <h2 id="h-facts" class="first">${t("study.facts")}</h2>
-          ${studyFacts(ctx, d.study)}
+      ${studyColumns(
+        ctx,
+        d,
+        html`
           <p class="actions">
             <a class="button" href=${`/portal/studies/${uid}/download`} download>${t(
               "portal.download",
@@ -101,35 +96,37 @@ export function portalStudyPage(ctx: PageContext, d: {
               report: d.hasReport ? t("portal.withReport") : "",
             })}</span>
           </p>
-        </section>
-        <section aria-labelledby="h-patient">
-          <h2 id="h-patient" class="first">${t("portal.patient")}</h2>
-          <p data-match=${d.match.kind}>${matchText(ctx, d.match)}</p>
-          ${d.match.kind === "open" && reconcileForms(ctx, d)}
-          <h2>${t("portal.import")}</h2>
-          ${d.importDestination
-            ? html`
-              ${d.importJobs.map((j) =>
-                html`<p data-import=${j.state}>${label(t, "jobstate", j.state)} ${
-                  jobProgress(
-                    ctx,
-                    j,
-                  )
-                }</p>`
-              )}
-              <form method="post" action=${`/portal/studies/${uid}/import`} class="inline">
-                ${csrfField(ctx)}
-                <button type="submit" disabled=${d.match.kind === "open"}>${t(
-                  "portal.importTo",
-                  { destination: d.importDestination },
-                )}</button>
-              </form>
-              ${d.match.kind === "open" &&
-                html`<p class="muted">${t("portal.reconcileFirst")}</p>`}
-            `
-            : html`<p class="muted">${t("portal.noImportDestination")}</p>`}
-        </section>
-      </div>
+        `,
+        html`
+          <section aria-labelledby="h-patient">
+            <h2 id="h-patient" class="first">${t("portal.patient")}</h2>
+            <p data-match=${d.match.kind}>${matchText(ctx, d.match)}</p>
+            ${d.match.kind === "open" && reconcileForms(ctx, d)}
+            <h2>${t("portal.import")}</h2>
+            ${d.importDestination
+              ? html`
+                ${d.importJobs.map((j) =>
+                  html`<p data-import=${j.state}>${label(t, "jobstate", j.state)} ${
+                    jobProgress(
+                      ctx,
+                      j,
+                    )
+                  }</p>`
+                )}
+                <form method="post" action=${`/portal/studies/${uid}/import`} class="inline">
+                  ${csrfField(ctx)}
+                  <button type="submit" disabled=${d.match.kind === "open"}>${t(
+                    "portal.importTo",
+                    { destination: d.importDestination },
+                  )}</button>
+                </form>
+                ${d.match.kind === "open" &&
+                  html`<p class="muted">${t("portal.reconcileFirst")}</p>`}
+              `
+              : html`<p class="muted">${t("portal.noImportDestination")}</p>`}
+          </section>
+        `,
+      )}
     `,
   );
 }

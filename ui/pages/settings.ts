@@ -3,7 +3,7 @@ import type { SyncRun } from "../../modules/addressbook/mod.ts";
 import type { Destination, Rule, RulePlan } from "../../modules/routing/mod.ts";
 import type { SystemView } from "../faces/deps.ts";
 import { when } from "./format.ts";
-import { errorBox, type PageContext, renderPage } from "./layout.ts";
+import { csrfField, notices, type PageContext, renderPage } from "./layout.ts";
 
 /** What the settings page shows. */
 export interface SettingsData {
@@ -18,9 +18,6 @@ export interface SettingsData {
   form?: Record<string, string>;
 }
 
-const csrfField = (ctx: PageContext) =>
-  html`<input type="hidden" name="csrf" value=${ctx.csrfToken} />`;
-
 /** The admin's configuration: DICOM, destinations, routing, address book, retention. */
 export function settingsPage(ctx: PageContext, d: SettingsData): string {
   const t = ctx.t;
@@ -30,8 +27,7 @@ export function settingsPage(ctx: PageContext, d: SettingsData): string {
     ctx,
     t("settings.title"),
     html`
-      ${d.message && html`<p class="ok" role="status" data-message>${d.message}</p>`}
-      ${errorBox(d.error)}
+      ${notices(d.message, d.error)}
       <nav class="toc" aria-label=${t("settings.sections")}>
         <a href="#dicom">${t("settings.dicom")}</a>
         <a href="#destinations">${t("settings.destinations")}</a>

@@ -4,7 +4,7 @@ import type { StudySummary } from "../../modules/studies/mod.ts";
 import type { TransferJob } from "../../modules/transfer/mod.ts";
 import { studyTable } from "./dashboard.ts";
 import { dicomDate, label, megabytes, personName, when } from "./format.ts";
-import { errorBox, type PageContext, renderPage } from "./layout.ts";
+import { csrfField, notices, type PageContext, renderPage } from "./layout.ts";
 
 /** One line of a study's timeline (study events and relay steps, merged in time order). */
 export interface TimelineEntry {
@@ -26,9 +26,6 @@ export interface StudyPageData {
   message?: string;
   error?: string;
 }
-
-const csrfField = (ctx: PageContext) =>
-  html`<input type="hidden" name="csrf" value=${ctx.csrfToken} />`;
 
 /** The facts of a study as a definition list. */
 export function studyFacts(ctx: PageContext, study: StudySummary) {
@@ -56,6 +53,25 @@ export function studyFacts(ctx: PageContext, study: StudySummary) {
   `;
 }
 
+/** The page's opening: a notice, then the study's facts beside `side`, with `actions` below them. */
+export function studyColumns(
+  ctx: PageContext,
+  d: { study: StudySummary; message?: string; error?: string },
+  actions: unknown,
+  side: unknown,
+) {
+  return html`
+    ${notices(d.message, d.error)}
+    <div class="columns">
+      <section aria-labelledby="h-facts">
+        <h2 id="h-facts" class="first">${ctx.t("study.facts")}</h2>
+        ${studyFacts(ctx, d.study)} ${actions}
+      </section>
+      ${side}
+    </div>
+  `;
+}
+
 /** A job's progress as a native progress bar with its numbers in words. */
 export function jobProgress(ctx: PageContext, job: TransferJob) {
   return html`
@@ -77,32 +93,30 @@ export function studyPage(ctx: PageContext, d: StudyPageData): string {
     ctx,
     t("study.title"),
     html`
-      ${d.message && html`<p class="ok" role="status">${d.message}</p>`}
-      ${errorBox(d.error)}
-      <div class="columns">
-        <section aria-labelledby="h-facts">
-          <h2 id="h-facts" class="first">${t("study.facts")}</h2>
-          ${studyFacts(ctx, d.study)}
-          ${d.canSend && html`
-            <p class="actions">
-              <a class="button" href=${`/send?study=${uid}`}>${t("send.start")}</a>
-            </p>
-            <form method="post" action=${`/studies/${uid}/resend`} class="inline">
-              ${csrfField(ctx)}
-              <button type="submit" class="secondary">${t("study.resendMissing")}</button>
-            </form>
-          `}
-        </section>
-        <section aria-labelledby="h-timeline">
-          <h2 id="h-timeline" class="first">${t("study.timeline")}</h2>
-          <ol class="timeline" data-timeline>
-            ${d.timeline.map((e) =>
-              html`<li data-kind=${e.kind}><time datetime=${e.at}>${when(e.at)}</time>
+      ${studyColumns(
+        ctx,
+        d,
+        d.canSend && html`
+          <p class="actions">
+            <a class="button" href=${`/send?study=${uid}`}>${t("send.start")}</a>
+          </p>
+          <form method="post" action=${`/studies/${uid}/resend`} class="inline">
+            ${csrfField(ctx)}
+            <button type="submit" class="secondary">${t("study.resendMissing")}</button>
+          </form>
+        `,
+        html`
+          <section aria-labelledby="h-timeline">
+            <h2 id="h-timeline" class="first">${t("study.timeline")}</h2>
+            <ol class="timeline" data-timeline>
+              ${d.timeline.map((e) =>
+                html`<li data-kind=${e.kind}><time datetime=${e.at}>${when(e.at)}</time>
                 <strong>${label(t, "event", e.kind)}</strong> ${e.text}</li>`
-            )}
-          </ol>
-        </section>
-      </div>
+              )}
+            </ol>
+          </section>
+        `,
+      )}
       <h2>${t("study.jobs")}</h2>
       ${d.jobs.length === 0 ? html`<p class="muted">${t("study.noJobs")}</p>` : html`
         <table class="studies jobs" data-progress-url=${running
