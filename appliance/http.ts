@@ -7,11 +7,12 @@ import type { Database } from "../modules/db/mod.ts";
 import type { Logger } from "../modules/core/mod.ts";
 import type { StudyIndex } from "../modules/studies/mod.ts";
 import { createUi } from "../ui/app.ts";
+import type { FacesDeps } from "../ui/faces/deps.ts";
 import { mountPolicies, on } from "../ui/policy.ts";
 import { version } from "./version.ts";
 
 /** What the HTTP app is built from. */
-export interface HttpDeps {
+export interface HttpDeps extends FacesDeps {
   database: Database;
   auth: AuthService;
   audit: AuditTrail;
@@ -55,7 +56,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     }, databaseOk ? 200 : 503);
   });
 
-  const ui = createUi({ auth: deps.auth, audit: deps.audit, studies: deps.studies, log: deps.log });
+  const ui = createUi(deps);
   app.route("/", ui);
   mountPolicies(app, "/", ui);
   app.onError((error, c) => {

@@ -4,9 +4,10 @@ import { receiveAuditor } from "./audit_hooks.ts";
 import type { Config } from "./config/schema.ts";
 import { startDelivery } from "./delivery.ts";
 import { createDicomIntake } from "./dicom_intake.ts";
+import { facesDeps } from "./faces.ts";
 import { createHttpApp } from "./http.ts";
 import { initDataDirectory } from "./init.ts";
-import { openServices } from "./services.ts";
+import { openServices, type Services } from "./services.ts";
 import { version } from "./version.ts";
 
 /** A running appliance; `stop` is what SIGINT/SIGTERM call. */
@@ -16,6 +17,8 @@ export interface RunningAppliance {
   /** The DICOM TLS port, or null when `dicom.tlsPort` is 0. */
   dicomTlsPort: number | null;
   setupUrl: string | null;
+  /** The services it runs on (tests and the screenshot script seed and inspect through them). */
+  services: Services;
   stop(): Promise<void>;
   /** Resolves once the appliance has stopped. */
   finished: Promise<void>;
@@ -38,7 +41,15 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
   const { auth } = services;
 
   const { audit } = services;
-  const app = createHttpApp({ database, auth, audit, studies: services.studies, log, startedAt });
+  const app = createHttpApp({
+    database,
+    auth,
+    audit,
+    studies: services.studies,
+    log,
+    startedAt,
+    ...facesDeps(services, config, log),
+  });
   const server = Deno.serve({
     hostname: config.http.host,
     port: config.http.port,
@@ -140,6 +151,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     dicomPort: dicom.port,
     dicomTlsPort: dicomTls?.port ?? null,
     setupUrl,
+    services,
     stop,
     finished,
   };

@@ -7,6 +7,8 @@ import { createSpool, type Spool } from "../modules/spool/mod.ts";
 import { createStudyIndex, type StudyIndex } from "../modules/studies/mod.ts";
 import type { Router } from "../modules/routing/mod.ts";
 import type { TransferQueue } from "../modules/transfer/mod.ts";
+import type { Portal } from "../modules/portal/mod.ts";
+import { openPortal } from "./faces.ts";
 import { addressBookSources } from "./addressbook_sources.ts";
 import { openDelivery } from "./delivery.ts";
 import type { Config } from "./config/schema.ts";
@@ -28,6 +30,7 @@ export interface Services {
   addressBook: AddressBook;
   transfer: TransferQueue;
   router: Router;
+  portal: Portal;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,7 @@ export async function openServices(
   const addressBook = createAddressBook({ db: db.db, sources: addressBookSources(config), log });
   const studies = createStudyIndex({ db: db.db, duplicatePolicy: config.dicom.duplicates, log });
   const delivery = openDelivery({ db: db.db, studies, config, log });
+  const portal = openPortal({ database: db, studies, spool }, config);
   return {
     paths,
     database: db,
@@ -103,6 +107,7 @@ export async function openServices(
     addressBook,
     transfer: delivery.queue,
     router: delivery.router,
+    portal,
     async close() {
       await delivery.queue.stop();
       await addressBook.stop();

@@ -16,10 +16,12 @@ import { asLang, type MessageKey, translator } from "./i18n/mod.ts";
 import type { PageContext } from "./pages/layout.ts";
 import { loginPage } from "./pages/login.ts";
 import { setupInvalidPage, setupPage } from "./pages/setup.ts";
-import { dashboardPage } from "./pages/dashboard.ts";
 import { errorPage } from "./pages/error.ts";
 import { auditPage } from "./pages/audit.ts";
-import { portalPage, studyPage } from "./pages/study.ts";
+import type { FacesDeps } from "./faces/deps.ts";
+import { portalRoutes } from "./faces/portal.ts";
+import { settingsRoutes } from "./faces/settings.ts";
+import { studyRoutes } from "./faces/studies.ts";
 import { totpEnrolPage, totpLoginPage } from "./pages/totp.ts";
 import { usersPage } from "./pages/users.ts";
 import { anyRole, on } from "./policy.ts";
@@ -32,14 +34,15 @@ const langCookie = "bp_lang";
 const preSessionCookie = "bp_csrf";
 
 /** What the UI needs from the rest of the appliance. */
-export interface UiDeps {
+export interface UiDeps extends FacesDeps {
   auth: AuthService;
   studies: StudyIndex;
   audit: AuditTrail;
   log: Logger;
 }
 
-type Env = {
+/** The hono environment of every UI route. */
+export type Env = {
   Variables: {
     page: PageContext;
     session: ActiveSession | null;
@@ -343,25 +346,10 @@ export function createUi(deps: UiDeps): Hono<Env> {
     return c.redirect("/login", 303);
   });
 
-  route.get("/dashboard", { roles: ["admin", "sender"] }, async (c) => {
-    const [counts, recent] = await Promise.all([
-      deps.studies.stateCounts(),
-      deps.studies.listStudies({ limit: 20 }),
-    ]);
-    // NEN 7513: the overview shows patient ids, so showing it is an access to those patients.
-    for (const study of recent) await viewed(c, study, "dashboard");
-    return c.html(dashboardPage(c.get("page"), counts, recent));
-  });
-
-  route.get("/studies/:uid", { roles: ["admin", "sender"] }, async (c) => {
-    const uid = c.req.param("uid") ?? "";
-    const study = await deps.studies.getStudy(uid);
-    if (!study) return c.html(errorPage(c.get("page"), "error.notFound"), 404);
-    await viewed(c, study, "study");
-    return c.html(studyPage(c.get("page"), study));
-  });
-
-  route.get("/portal", { roles: ["caregiver"] }, (c) => c.html(portalPage(c.get("page"))));
+  const faces = { route, deps, log, audit, viewed };
+  studyRoutes(faces);
+  settingsRoutes(faces);
+  portalRoutes(faces);
 
   route.get("/audit", { roles: ["auditor"] }, async (c) => {
     const [report, events] = await Promise.all([deps.audit.verify(), deps.audit.list(200)]);

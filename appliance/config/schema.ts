@@ -52,6 +52,7 @@ export interface Config {
     bundleTrustFile: string;
   };
   log: { level: LogLevel };
+  portal: { importDestination: string; linkDays: number; pinAttempts: number };
 }
 
 /** How one configuration key is checked and documented. */
@@ -400,6 +401,26 @@ export const configSchema: Record<string, FieldSpec> = {
     default: "info",
     values: ["debug", "info", "warn", "error"],
     description: "Least severe log level written (JSON lines on stderr).",
+  },
+  "portal.importDestination": {
+    type: "string",
+    default: "",
+    description:
+      "DICOM destination (routing) the caregiver portal imports received studies into. Empty: no import button.",
+  },
+  "portal.linkDays": {
+    type: "integer",
+    default: 14,
+    min: 1,
+    max: 90,
+    description: "Days a patient download link stays valid unless staff choose otherwise.",
+  },
+  "portal.pinAttempts": {
+    type: "integer",
+    default: 5,
+    min: 1,
+    max: 20,
+    description: "Wrong PINs after which a patient download link locks.",
   },
 };
 

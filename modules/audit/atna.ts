@@ -29,6 +29,13 @@ const events: Record<AuditEvent["action"], { id: Code; type?: Code; actionCode: 
   },
   "audit-read": { id: ["110101", "DCM", "Audit Log Used"], actionCode: "R" },
   "audit-prune": { id: ["110101", "DCM", "Audit Log Used"], actionCode: "D" },
+  // PS3.16 CID 400/401: a Security Alert of type Network Configuration (destinations, rules).
+  "config-change": {
+    id: ["110113", "DCM", "Security Alert"],
+    type: ["110128", "DCM", "Network Configuration"],
+    actionCode: "E",
+  },
+  "patient-record": { id: ["110110", "DCM", "Patient Record"], actionCode: "U" },
 };
 
 const outcomeIndicator = { success: "0", failure: "4", "serious-failure": "8" } as const;

@@ -13,7 +13,11 @@ export type AuditAction =
   | "export"
   | "user-admin"
   | "audit-read"
-  | "audit-prune";
+  | "audit-prune"
+  /** An admin changed configuration (destinations, rules, address-book sync). */
+  | "config-change"
+  /** Which local patient a received study belongs to was decided (reconciliation). */
+  | "patient-record";
 
 /** How it ended. Maps to the ATNA EventOutcomeIndicator 0, 4 and 8 (PS3.15 A.5.3.1). */
 export type AuditOutcome = "success" | "failure" | "serious-failure";

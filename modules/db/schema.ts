@@ -97,6 +97,39 @@ export interface InstancesTable {
   received_at: string;
 }
 
+/** A patient download link (modules/portal); token and PIN only as SHA-256 hashes. */
+export interface PortalLinksTable {
+  id: string;
+  token_hash: string;
+  pin_hash: string;
+  study_instance_uid: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  failed_pins: Generated<number>;
+  locked_at: string | null;
+  downloads: Generated<number>;
+  last_used_at: string | null;
+}
+
+/** A patient's access after the right PIN: a short-lived cookie, stored hashed. */
+export interface PortalLinkGrantsTable {
+  grant_hash: string;
+  link_id: string;
+  expires_at: string;
+}
+
+/** Which local patient a received study belongs to, decided by a caregiver. */
+export interface PortalReconciliationsTable {
+  study_instance_uid: string;
+  decision: string;
+  local_patient_id: string;
+  decided_by: string;
+  decided_at: string;
+}
+
 /** An organisation in the address book, one row per source that lists it (modules/addressbook). */
 export interface AddressbookEntriesTable {
   source: string;
@@ -375,6 +408,9 @@ export interface DatabaseSchema {
   study_events: StudyEventsTable;
   routing_destinations: RoutingDestinationsTable;
   routing_rules: RoutingRulesTable;
+  portal_links: PortalLinksTable;
+  portal_link_grants: PortalLinkGrantsTable;
+  portal_reconciliations: PortalReconciliationsTable;
   routing_deliveries: RoutingDeliveriesTable;
   transfer_jobs: TransferJobsTable;
   transfer_items: TransferItemsTable;

@@ -56,6 +56,19 @@ export interface StudySummary {
   lastReceivedAt: string;
 }
 
+/** Filters for `listStudies`; every given one must match. */
+export interface StudyQuery {
+  limit?: number;
+  offset?: number;
+  patientId?: string;
+  patientName?: string;
+  /** YYYYMMDD. */
+  studyDate?: string;
+  accessionNumber?: string;
+  /** "dicom" or "mail". */
+  source?: string;
+}
+
 /** One instance of a study, with where its bytes are. */
 export interface StudyInstance {
   sopInstanceUid: string;
@@ -348,9 +361,24 @@ export function createStudyIndex(options: StudyIndexOptions) {
   return {
     recordInstance,
 
-    /** Studies, most recently received first. */
-    async listStudies(query: { limit?: number; offset?: number } = {}): Promise<StudySummary[]> {
-      const rows = await summaryQuery().orderBy("studies.last_received_at", "desc")
+    /**
+     * Studies, most recently received first; optionally only those matching every given filter
+     * (patient id and accession exact or prefix, name contains, date YYYYMMDD, source).
+     */
+    async listStudies(query: StudyQuery = {}): Promise<StudySummary[]> {
+      let q = summaryQuery();
+      if (query.patientId) q = q.where("patients.patient_id", "like", `${query.patientId}%`);
+      if (query.patientName) {
+        q = q.where((eb) =>
+          eb(eb.fn("lower", ["patients.name"]), "like", `%${query.patientName!.toLowerCase()}%`)
+        );
+      }
+      if (query.studyDate) q = q.where("studies.study_date", "=", query.studyDate);
+      if (query.accessionNumber) {
+        q = q.where("studies.accession_number", "like", `${query.accessionNumber}%`);
+      }
+      if (query.source) q = q.where("studies.source", "=", query.source);
+      const rows = await q.orderBy("studies.last_received_at", "desc")
         .limit(query.limit ?? 1000).offset(query.offset ?? 0).execute();
       return rows.map(toSummary);
     },

@@ -25,6 +25,7 @@ export type {
   StudyIndex,
   StudyIndexOptions,
   StudyInstance,
+  StudyQuery,
   StudySummary,
 } from "./index.ts";
 export { createCompletenessMonitor } from "./completeness.ts";

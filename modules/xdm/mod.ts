@@ -160,3 +160,15 @@ export type { XdmLimits, XdmRandomAccessSource } from "./zip_read.ts";
 export type { XdmCheck, XdmInspection } from "./inspect.ts";
 export type { MimeEntity, PackDicomEmailOptions } from "./email.ts";
 export type { KosOptions, KosReference } from "./kos.ts";
+
+/**
+ * A streaming zip writer: entries are read one at a time, only as the consumer pulls, so memory
+ * stays bounded by one chunk whatever the size (the portal's study downloads use it too).
+ *
+ * @example
+ * ```ts
+ * const zip = zipStream([{ name: "DICOM/I1", data: await spool.get(id) }]);
+ * ```
+ */
+export { zipStream } from "./zip_write.ts";
+export type { ZipEntryInput } from "./zip_write.ts";

@@ -10,6 +10,7 @@ import { createAuthService, type Role, totpCode } from "../../modules/auth/mod.t
 import { createLogger, fixedClock } from "../../modules/core/mod.ts";
 import { migrateToLatest, openDatabase } from "../../modules/db/mod.ts";
 import { createStudyIndex } from "../../modules/studies/mod.ts";
+import { facesForTest } from "../support/ui_faces.ts";
 
 const origin = "https://bp.test";
 const password = "een lang wachtwoord";
@@ -63,6 +64,62 @@ const expected: {
     path: "/users/ander/reset-totp",
     allowed: ["admin"],
   },
+  { route: "GET /studies", path: "/studies?patientId=ROL", allowed: ["admin", "sender"] },
+  {
+    route: "GET /studies/:uid/progress.json",
+    path: `/studies/${studyUid}/progress.json`,
+    allowed: ["admin", "sender"],
+  },
+  { route: "GET /send", path: `/send?study=${studyUid}&q=x`, allowed: ["sender"] },
+  { route: "GET /api/recipients", path: "/api/recipients?q=x", allowed: ["sender"] },
+  { route: "POST /send/review", form: { study: studyUid }, allowed: ["sender"] },
+  { route: "POST /send", form: { study: studyUid }, allowed: ["sender"] },
+  { route: "POST /studies/:uid/resend", path: `/studies/${studyUid}/resend`, allowed: ["sender"] },
+  { route: "POST /jobs/:id/retry", path: "/jobs/none/retry", allowed: ["admin", "sender"] },
+  { route: "POST /jobs/:id/cancel", path: "/jobs/none/cancel", allowed: ["admin", "sender"] },
+  { route: "POST /jobs/:id/redirect", path: "/jobs/none/redirect", allowed: ["admin", "sender"] },
+  { route: "POST /studies/:uid/links", path: `/studies/${studyUid}/links`, allowed: ["sender"] },
+  { route: "POST /links/:id/revoke", path: "/links/none/revoke", allowed: ["sender"] },
+  { route: "GET /settings", allowed: ["admin"] },
+  { route: "POST /settings/destinations", form: { name: "bad name" }, allowed: ["admin"] },
+  {
+    route: "POST /settings/destinations/:name/echo",
+    path: "/settings/destinations/none/echo",
+    allowed: ["admin"],
+  },
+  { route: "POST /settings/rules", form: { rule: "{" }, allowed: ["admin"] },
+  {
+    route: "POST /settings/rules/:id/toggle",
+    path: "/settings/rules/none/toggle",
+    allowed: ["admin"],
+  },
+  { route: "POST /settings/addressbook/sync", allowed: ["admin"] },
+  {
+    route: "GET /portal/studies/:uid",
+    path: `/portal/studies/${studyUid}`,
+    allowed: ["caregiver"],
+  },
+  {
+    route: "POST /portal/studies/:uid/reconcile",
+    path: `/portal/studies/${studyUid}/reconcile`,
+    allowed: ["caregiver"],
+  },
+  {
+    route: "POST /portal/studies/:uid/import",
+    path: `/portal/studies/${studyUid}/import`,
+    allowed: ["caregiver"],
+  },
+  {
+    route: "GET /portal/studies/:uid/download",
+    path: `/portal/studies/${studyUid}/download`,
+    allowed: ["caregiver"],
+  },
+  // patient links: no sign-in, the token and the PIN decide
+  { route: "GET /p/:token", path: "/p/unknown", allowed: "public" },
+  { route: "POST /p/:token", path: "/p/unknown", form: { pin: "000000" }, allowed: "public" },
+  { route: "GET /p/:token/download", path: "/p/unknown/download", allowed: "public" },
+  { route: "GET /p/:token/report", path: "/p/unknown/report", allowed: "public" },
+  { route: "GET /p/:token/preview/:n", path: "/p/unknown/preview/0", allowed: "public" },
 ];
 
 async function setup() {
@@ -84,6 +141,8 @@ async function setup() {
     spoolId: "s1",
     source: "dicom",
   });
+  const spoolDir = Deno.makeTempDirSync({ prefix: "bp-routes-" });
+  const faces = await facesForTest({ db: database.db, studies, log, clock, spoolDir });
   const app = createHttpApp({
     database,
     auth,
@@ -91,6 +150,7 @@ async function setup() {
     studies,
     log,
     startedAt: clock.now(),
+    ...faces,
   });
   const secrets = new Map<string, string>();
   for (const role of ["admin", "sender", "caregiver", "auditor"] as const) {
@@ -143,6 +203,11 @@ async function setup() {
     }
     return Promise.resolve(app.request(`${origin}${path}`, { method, headers, body }));
   }
+  const close = database.close.bind(database);
+  database.close = async () => {
+    await close();
+    Deno.removeSync(spoolDir, { recursive: true });
+  };
   return { database, app, auth, audit, clock, signIn, request };
 }
 

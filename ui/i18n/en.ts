@@ -1,4 +1,5 @@
 import type { MessageKey } from "./nl.ts";
+import { facesEn } from "./en_faces.ts";
 
 /** English, on request. */
 export const en: Record<MessageKey, string> = {
@@ -92,4 +93,5 @@ export const en: Record<MessageKey, string> = {
     "This form has expired or did not come from this page. Reload the page and try again.",
   "error.forbidden": "You do not have access to this page.",
   "error.notFound": "Page not found.",
+  ...facesEn,
 };

@@ -1,3 +1,5 @@
+import { facesNl } from "./nl_faces.ts";
+
 /** Dutch, the default language of the UI. Keys are shared with en.ts. */
 export const nl = {
   "app.name": "Beeldpoort",
@@ -91,6 +93,7 @@ export const nl = {
     "Dit formulier is verlopen of niet van deze pagina. Laad de pagina opnieuw en probeer het nog eens.",
   "error.forbidden": "U heeft geen toegang tot deze pagina.",
   "error.notFound": "Pagina niet gevonden.",
+  ...facesNl,
 } as const;
 
 /** A translation key. */

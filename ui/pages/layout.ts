@@ -15,13 +15,23 @@ export interface PageContext {
   csrfToken: string;
 }
 
+type NavKey =
+  | "nav.dashboard"
+  | "nav.users"
+  | "nav.audit"
+  | "nav.portal"
+  | "nav.studies"
+  | "nav.settings";
+
 /** Where each role starts, and which pages its navigation shows. */
-const navigation: Record<
-  string,
-  [string, "nav.dashboard" | "nav.users" | "nav.audit" | "nav.portal"][]
-> = {
-  admin: [["/dashboard", "nav.dashboard"], ["/users", "nav.users"]],
-  sender: [["/dashboard", "nav.dashboard"]],
+const navigation: Record<string, [string, NavKey][]> = {
+  admin: [
+    ["/dashboard", "nav.dashboard"],
+    ["/studies", "nav.studies"],
+    ["/settings", "nav.settings"],
+    ["/users", "nav.users"],
+  ],
+  sender: [["/dashboard", "nav.dashboard"], ["/studies", "nav.studies"]],
   caregiver: [["/portal", "nav.portal"]],
   auditor: [["/audit", "nav.audit"]],
 };
@@ -35,7 +45,11 @@ function header(ctx: PageContext): VNode {
       <nav>
         ${ctx.user &&
           (navigation[ctx.user.role] ?? []).map(([href, key]) =>
-            html`<a href=${href}>${ctx.t(key)}</a>`
+            html`<a href=${href} aria-current=${ctx.path.startsWith(href) ? "page" : undefined}>${
+              ctx.t(
+                key,
+              )
+            }</a>`
           )}
         <a href=${`${ctx.path}?lang=${other}`} lang=${other} hreflang=${other}>${ctx.t(
           "lang.switch",
@@ -67,6 +81,7 @@ export function renderPage(ctx: PageContext, title: string, body: ComponentChild
         <link rel="stylesheet" href="/static/app.css" />
       </head>
       <body>
+        <a class="skip" href="#main">${ctx.t("skip")}</a>
         ${header(ctx)}
         <main id="main">
           <h1>${title}</h1>
@@ -81,4 +96,18 @@ export function renderPage(ctx: PageContext, title: string, body: ComponentChild
 /** A message box for form errors, announced to screen readers. */
 export function errorBox(message: string | undefined): VNode | null {
   return message ? html`<p class="error" role="alert">${message}</p>` : null;
+}
+
+/** The hidden CSRF field every state-changing form carries. */
+export function csrfField(ctx: PageContext): VNode {
+  return html`<input type="hidden" name="csrf" value=${ctx.csrfToken} />`;
+}
+
+/** The outcome of the last action: a status line, or an error announced to screen readers. */
+export function notices(message: string | undefined, error: string | undefined): VNode {
+  return html`${message && html`<p class="ok" role="status" data-message>${message}</p>`}${
+    errorBox(
+      error,
+    )
+  }`;
 }

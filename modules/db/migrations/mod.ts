@@ -5,6 +5,7 @@ import * as addressbook from "./003_addressbook.ts";
 import * as relay from "./007_relay.ts";
 import * as authAudit from "./005_auth_audit.ts";
 import * as routingTransfer from "./004_routing_transfer.ts";
+import * as portal from "./009_portal.ts";
 
 /**
  * Every migration in order. Names are permanent: a migration that has shipped is never renamed or
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   "004_routing_transfer": routingTransfer,
   "005_auth_audit": authAudit,
   "007_relay": relay,
+  "009_portal": portal,
 };
