@@ -6,6 +6,7 @@ import { startDelivery } from "./delivery.ts";
 import { createDicomIntake } from "./dicom_intake.ts";
 import { createHttpApp } from "./http.ts";
 import { initDataDirectory } from "./init.ts";
+import { startRelay } from "./relay.ts";
 import { openServices } from "./services.ts";
 import { version } from "./version.ts";
 
@@ -15,6 +16,8 @@ export interface RunningAppliance {
   dicomPort: number;
   /** The DICOM TLS port, or null when `dicom.tlsPort` is 0. */
   dicomTlsPort: number | null;
+  /** The SMTP port for mail from other gateways, or null when the listener is off. */
+  mailPort: number | null;
   setupUrl: string | null;
   stop(): Promise<void>;
   /** Resolves once the appliance has stopped. */
@@ -101,6 +104,9 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     );
   }
 
+  // Registers the "peer" and "inbound" handlers before the queue starts claiming jobs.
+  const relay = await startRelay({ config, services, audit, log });
+
   const delivery = startDelivery({
     db: database.db,
     studies: services.studies,
@@ -127,7 +133,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     stopping ??= (async () => {
       log.info("stopping: no new connections, finishing work in flight");
       clearInterval(pruneTimer);
-      await Promise.all([server.shutdown(), dicom.close(), dicomTls?.close()]);
+      await Promise.all([server.shutdown(), dicom.close(), dicomTls?.close(), relay?.stop()]);
       await delivery.stop();
       await services.close();
       log.info("stopped");
@@ -139,6 +145,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     httpPort,
     dicomPort: dicom.port,
     dicomTlsPort: dicomTls?.port ?? null,
+    mailPort: relay?.mailPort ?? null,
     setupUrl,
     stop,
     finished,

@@ -8,7 +8,7 @@ import { createStudyIndex, type StudyIndex } from "../modules/studies/mod.ts";
 import type { Router } from "../modules/routing/mod.ts";
 import type { TransferQueue } from "../modules/transfer/mod.ts";
 import { addressBookSources } from "./addressbook_sources.ts";
-import { openDelivery } from "./delivery.ts";
+import { type JobEventListener, openDelivery } from "./delivery.ts";
 import type { Config } from "./config/schema.ts";
 import { type DataPaths, dataPaths } from "./paths.ts";
 
@@ -28,6 +28,8 @@ export interface Services {
   addressBook: AddressBook;
   transfer: TransferQueue;
   router: Router;
+  /** Adds a listener for every step of every transfer job (e.g. the relay's import links). */
+  onJobEvent(listener: JobEventListener): void;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export async function openServices(
     addressBook,
     transfer: delivery.queue,
     router: delivery.router,
+    onJobEvent: (listener) => void delivery.listeners.add(listener),
     async close() {
       await delivery.queue.stop();
       await addressBook.stop();

@@ -142,5 +142,6 @@ export type {
   RelayTransport,
   SendTransferRequest,
   TransferState,
+  TransferStateChange,
   TransferStatus,
 } from "./types.ts";
