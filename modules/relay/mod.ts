@@ -33,7 +33,7 @@
  * console.log(status.state, status.parts.length);
  * ```
  */
-export { createRelay } from "./relay.ts";
+export { createRelay, readTransfer, readTransfers } from "./relay.ts";
 export type { Relay } from "./relay.ts";
 
 /**
