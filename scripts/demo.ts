@@ -13,11 +13,7 @@
  * temporary directory, removed afterwards unless DEMO_KEEP=1), DEMO_TIMEOUT_SECONDS (180).
  */
 import { writeSyntheticStudy } from "../tests/support/dicom_fixtures.ts";
-import {
-  createGatewayPair,
-  importIntoPacs,
-  runJourney,
-} from "../tests/support/relay_gateways.ts";
+import { createGatewayPair, importIntoPacs, runJourney } from "../tests/support/relay_gateways.ts";
 
 const instances = Number(Deno.env.get("DEMO_INSTANCES") ?? 100);
 const size = Number(Deno.env.get("DEMO_SIZE") ?? 128);

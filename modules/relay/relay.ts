@@ -57,8 +57,7 @@ export function createRelay(options: RelayOptions): Relay {
     resendMissing: outbound.resendMissing,
     acceptMessage: inbound.acceptMessage,
     confirmImported: inbound.confirmImported,
-    getTransfer: (transferId, direction = "out") =>
-      readTransfer(options.db, transferId, direction),
+    getTransfer: (transferId, direction = "out") => readTransfer(options.db, transferId, direction),
     listTransfers: (query = {}) => readTransfers(options.db, query),
   };
 }

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { readPart10Header } from "../../modules/dicom/mod.ts";
 import { loadCertificatePem } from "../../modules/smime/mod.ts";
-import { startOrthanc, type OrthancPeer } from "../../scripts/peers/orthanc.ts";
+import { type OrthancPeer, startOrthanc } from "../../scripts/peers/orthanc.ts";
 import { type ApplianceProcess, freePort, startAppliance } from "./appliance.ts";
 import { organisation, type Resource } from "./addressbook_fhir_server.ts";
 import { cli, routingEnv } from "./routing_peers.ts";
@@ -63,7 +63,14 @@ const encryptionAndSigning = ["aes-gcm", "aes-cbc"] as const;
 
 /** The mCSD bundle both gateways import: one Organization and Endpoint per hospital. */
 async function addressBookBundle(
-  gateways: { id: string; ura: string; name: string; city: string; address: string; cert: string }[],
+  gateways: {
+    id: string;
+    ura: string;
+    name: string;
+    city: string;
+    address: string;
+    cert: string;
+  }[],
   maxMessageBytes: number,
 ): Promise<Record<string, unknown>> {
   const resources: Resource[] = [];
@@ -189,7 +196,14 @@ export async function createGatewayPair(
     await g.cli("init");
     await g.cli("addressbook", "import", bundlePath);
   }
-  await b.cli("destinations", "add", "PACS", orthanc.aeTitle, "127.0.0.1", String(orthanc.dicomPort));
+  await b.cli(
+    "destinations",
+    "add",
+    "PACS",
+    orthanc.aeTitle,
+    "127.0.0.1",
+    String(orthanc.dicomPort),
+  );
   const rulePath = join(root, "rule-a.json");
   await Deno.writeTextFile(
     rulePath,
@@ -233,9 +247,19 @@ export const importIntoPacs = {
 /** Sends a directory of Part-10 files into a gateway as the modality "MODALITY" would. */
 export async function storescuInto(gateway: Gateway, dir: string): Promise<void> {
   const out = await new Deno.Command("storescu", {
-    args: ["-aec", gateway.aeTitle, "-aet", "MODALITY", "+sd", "+r", "127.0.0.1", String(
-      gateway.dicomPort,
-    ), dir],
+    args: [
+      "-aec",
+      gateway.aeTitle,
+      "-aet",
+      "MODALITY",
+      "+sd",
+      "+r",
+      "127.0.0.1",
+      String(
+        gateway.dicomPort,
+      ),
+      dir,
+    ],
     env: { TCP_NODELAY: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -338,26 +362,39 @@ const stepMessages: Record<string, (l: Record<string, unknown>) => string> = {
 export async function runJourney(
   pair: GatewayPair,
   study: { dir: string; sopUids: string[]; files: string[] },
-  options: { onStep?: (line: string) => void; timeoutMs?: number } = {},
+  options: {
+    onStep?: (line: string) => void;
+    timeoutMs?: number;
+    /** Runs once the modality's send has ended (e.g. to bring B back up). */
+    afterSend?: () => Promise<void>;
+  } = {},
 ): Promise<JourneyResult> {
   const step = options.onStep ?? (() => {});
   const started = performance.now();
+  const startedAt = Date.now();
   const seen = new Map<Gateway, number>();
   const since = () => ((performance.now() - started) / 1000).toFixed(1).padStart(6);
   const report = () => {
+    const fresh: { ts: string; line: string }[] = [];
     for (const g of [pair.a, pair.b]) {
       const lines = g.logs();
       for (const l of lines.slice(seen.get(g) ?? 0)) {
         const describe = stepMessages[String(l.msg)];
-        if (describe) step(`${since()} s  ${g.name}: ${describe(l)}`);
+        if (describe) fresh.push({ ts: String(l.ts), line: `${g.name}: ${describe(l)}` });
       }
       seen.set(g, lines.length);
+    }
+    // Both logs in the order things happened.
+    for (const { ts, line } of fresh.sort((x, y) => x.ts.localeCompare(y.ts))) {
+      const at = ((Date.parse(ts) - startedAt) / 1000).toFixed(1).padStart(6);
+      step(`${at} s  ${line}`);
     }
   };
   report();
   step(`${since()} s  modality -> ${pair.a.name}: storescu ${study.files.length} instances`);
   await storescuInto(pair.a, study.dir);
   step(`${since()} s  ${pair.a.name}: received ${study.files.length} instances (DICOM C-STORE)`);
+  await options.afterSend?.();
   const deadline = Date.now() + (options.timeoutMs ?? 180_000);
   let imported = 0;
   let transfer: ListedTransfer | undefined;
