@@ -52,6 +52,7 @@ try {
   await pair.close();
   if (!keep && !Deno.env.get("DEMO_DIR")) Deno.removeSync(root, { recursive: true });
 }
-const { transfer: _transfer, ...summary } = result;
+const { sent, imported, identical, confirmed, seconds } = result;
+const summary = { sent, imported, identical, confirmed, seconds };
 console.log(JSON.stringify(summary));
 Deno.exit(summary.identical && summary.confirmed ? 0 : 1);

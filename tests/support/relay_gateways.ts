@@ -245,21 +245,14 @@ export const importIntoPacs = {
 };
 
 /** Sends a directory of Part-10 files into a gateway as the modality "MODALITY" would. */
-export async function storescuInto(gateway: Gateway, dir: string): Promise<void> {
+export function storescuInto(gateway: Gateway, dir: string): Promise<void> {
+  return storescuTo(gateway.dicomPort, gateway.aeTitle, dir);
+}
+
+/** storescu of a directory as AE "MODALITY" to 127.0.0.1:port, Nagle off. */
+export async function storescuTo(port: number, calledAe: string, dir: string): Promise<void> {
   const out = await new Deno.Command("storescu", {
-    args: [
-      "-aec",
-      gateway.aeTitle,
-      "-aet",
-      "MODALITY",
-      "+sd",
-      "+r",
-      "127.0.0.1",
-      String(
-        gateway.dicomPort,
-      ),
-      dir,
-    ],
+    args: ["-aec", calledAe, "-aet", "MODALITY", "+sd", "+r", "127.0.0.1", String(port), dir],
     env: { TCP_NODELAY: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -333,6 +326,10 @@ export interface JourneyResult {
   identical: boolean;
   confirmed: boolean;
   seconds: number;
+  /** From the end of the modality's send (last instance into A) to the last instance in B's PACS. */
+  relaySeconds: number;
+  /** Peak RSS (VmHWM) of each gateway process at the end, in bytes. */
+  peakRss: { a: number | null; b: number | null };
   /** A's outbound transfer as it ended. */
   transfer: ListedTransfer | undefined;
 }
@@ -367,6 +364,8 @@ export async function runJourney(
     timeoutMs?: number;
     /** Runs once the modality's send has ended (e.g. to bring B back up). */
     afterSend?: () => Promise<void>;
+    /** Compare every instance in Orthanc with the file sent (default true). */
+    verify?: boolean;
   } = {},
 ): Promise<JourneyResult> {
   const step = options.onStep ?? (() => {});
@@ -394,6 +393,8 @@ export async function runJourney(
   step(`${since()} s  modality -> ${pair.a.name}: storescu ${study.files.length} instances`);
   await storescuInto(pair.a, study.dir);
   step(`${since()} s  ${pair.a.name}: received ${study.files.length} instances (DICOM C-STORE)`);
+  const received = performance.now();
+  let stored = 0;
   await options.afterSend?.();
   const deadline = Date.now() + (options.timeoutMs ?? 180_000);
   let imported = 0;
@@ -403,6 +404,7 @@ export async function runJourney(
   while (Date.now() < deadline) {
     report();
     imported = await orthancCount(pair.orthanc);
+    if (imported >= study.files.length && !stored) stored = performance.now();
     if (imported !== lastCount) {
       step(`${since()} s  ${pair.b.name}: Orthanc holds ${imported}/${study.files.length}`);
       lastCount = imported;
@@ -419,8 +421,9 @@ export async function runJourney(
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   transfer ??= (await transfersOf(pair.a, "out"))[0];
   const confirmed = transfer?.state === "imported";
+  const peakRss = { a: pair.a.app?.peakRss() ?? null, b: pair.b.app?.peakRss() ?? null };
   step(`${since()} s  ${pair.a.name}: transfer ${transfer?.transferId} is ${transfer?.state}`);
-  const identicalCount = await identicalInOrthanc(
+  const identicalCount = options.verify === false ? imported : await identicalInOrthanc(
     pair.orthanc,
     study.sopUids.map((sopUid, i) => ({ sopUid, path: study.files[i] })),
   );
@@ -431,6 +434,8 @@ export async function runJourney(
     identical: identicalCount === study.files.length && imported === study.files.length,
     confirmed,
     seconds,
+    relaySeconds: stored ? Math.round(stored - received) / 1000 : NaN,
+    peakRss,
     transfer,
   };
 }
