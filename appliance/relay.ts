@@ -69,13 +69,13 @@ export function parseMailRoutes(text: string): Record<string, MailHop> {
   return routes;
 }
 
-/** Our S/MIME certificate and key from relay.certFile/keyFile or relay.pkcs12File; null: off. */
+/** Our S/MIME certificate and key from relay.certFile/keyFile or relay.keystoreFile; null: off. */
 export async function loadRelayIdentity(
   config: Config,
 ): Promise<{ certificate: Certificate; key: PrivateKey; chain: readonly Certificate[] } | null> {
   const r = config.relay;
-  if (r.pkcs12File) {
-    const p12 = await loadPkcs12(r.pkcs12File, r.pkcs12Password);
+  if (r.keystoreFile) {
+    const p12 = await loadPkcs12(r.keystoreFile, r.keystorePassword);
     return { certificate: p12.certificate, key: p12.key, chain: p12.chain };
   }
   if (r.certFile && r.keyFile) {
@@ -114,7 +114,7 @@ export async function startRelay(
   const log = deps.log.child({ module: "relay-wiring" });
   const identity = await loadRelayIdentity(config);
   if (!identity) {
-    log.info("relay off: no S/MIME identity (relay.certFile or relay.pkcs12File)");
+    log.info("relay off: no S/MIME identity (relay.certFile or relay.keystoreFile)");
     return null;
   }
   const address = config.organization.mailAddress;

@@ -65,8 +65,8 @@ export interface Config {
   relay: {
     certFile: string;
     keyFile: string;
-    pkcs12File: string;
-    pkcs12Password: string;
+    keystoreFile: string;
+    keystorePassword: string;
     trustAnchorsFile: string;
     importDestination: string;
     importPolicy: "auto" | "bsn" | "hold";
@@ -481,23 +481,23 @@ export const configSchema: Record<string, FieldSpec> = {
     type: "string",
     default: "",
     description:
-      "PEM S/MIME certificate of this gateway (signing, and peers encrypt to it). Empty: relay.pkcs12File.",
+      "PEM S/MIME certificate of this gateway (signing, and peers encrypt to it). Empty: relay.keystoreFile.",
   },
   "relay.keyFile": {
     type: "string",
     default: "",
     description: "PEM private key for relay.certFile.",
   },
-  "relay.pkcs12File": {
+  "relay.keystoreFile": {
     type: "string",
     default: "",
     description:
       "PKCS#12 file with the S/MIME certificate and key (instead of relay.certFile and relay.keyFile).",
   },
-  "relay.pkcs12Password": {
+  "relay.keystorePassword": {
     type: "string",
     default: "",
-    description: "Password of relay.pkcs12File.",
+    description: "Password of relay.keystoreFile.",
     secret: true,
   },
   "relay.trustAnchorsFile": {
