@@ -36,11 +36,15 @@ import type { Config } from "./config/schema.ts";
 /** What the header of a study's first instance is read from for `match.tags`. */
 const tagPrefixBytes = 256 * 1024;
 
+/** Called with every step of every job, after the study timeline recorded it. */
+export type JobEventListener = (event: TransferEvent) => void | Promise<void>;
+
 /** The queue and router every command shares (nothing runs until `startDelivery`). */
 export function openDelivery(
   deps: { db: Kysely<DatabaseSchema>; studies: StudyIndex; config: Config; log: Logger },
-): { queue: TransferQueue; router: Router } {
+): { queue: TransferQueue; router: Router; listeners: Set<JobEventListener> } {
   const t = deps.config.transfer;
+  const listeners = new Set<JobEventListener>();
   const queue = createTransferQueue({
     db: deps.db,
     log: deps.log,
@@ -49,7 +53,10 @@ export function openDelivery(
     retry: { baseMs: t.retryBaseSeconds * 1000, maxMs: t.retryMaxSeconds * 1000 },
     maxAgeMs: t.maxAgeHours * 3_600_000,
     breaker: { failures: t.breakerFailures, openMs: t.breakerOpenSeconds * 1000 },
-    onEvent: (event) => recordTransferEvent(deps.studies, event),
+    onEvent: async (event) => {
+      await recordTransferEvent(deps.studies, event);
+      for (const listener of listeners) await listener(event);
+    },
   });
   const router = createRouter({
     db: deps.db,
@@ -58,7 +65,7 @@ export function openDelivery(
     onEvent: (uid, kind, detail) => deps.studies.recordEvent(uid, kind, detail),
     afterQueued: () => queue.wake(),
   });
-  return { queue, router };
+  return { queue, router, listeners };
 }
 
 async function recordTransferEvent(studies: StudyIndex, event: TransferEvent): Promise<void> {

@@ -26,6 +26,7 @@ import {
   rulesTestCommand,
   studiesTimelineCommand,
 } from "./cli/routing.ts";
+import { relayShowCommand, relayTransfersCommand } from "./cli/relay.ts";
 import { smimeOpenCommand, smimeSealCommand } from "./cli/smime.ts";
 import { studiesExportCommand, studiesListCommand } from "./cli/studies.ts";
 import {
@@ -61,6 +62,8 @@ const commands: Command[] = [
   jobsRetryCommand,
   jobsCancelCommand,
   jobsRedirectCommand,
+  relayTransfersCommand,
+  relayShowCommand,
   xdmPackCommand,
   xdmInspectCommand,
   smimeSealCommand,

@@ -7,6 +7,7 @@ import { createDicomIntake } from "./dicom_intake.ts";
 import { facesDeps } from "./faces.ts";
 import { createHttpApp } from "./http.ts";
 import { initDataDirectory } from "./init.ts";
+import { startRelay } from "./relay.ts";
 import { openServices, type Services } from "./services.ts";
 import { version } from "./version.ts";
 
@@ -16,6 +17,8 @@ export interface RunningAppliance {
   dicomPort: number;
   /** The DICOM TLS port, or null when `dicom.tlsPort` is 0. */
   dicomTlsPort: number | null;
+  /** The SMTP port for mail from other gateways, or null when the listener is off. */
+  mailPort: number | null;
   setupUrl: string | null;
   /** The services it runs on (tests and the screenshot script seed and inspect through them). */
   services: Services;
@@ -41,6 +44,8 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
   const { auth } = services;
 
   const { audit } = services;
+  // Registers the "peer" and "inbound" handlers before the queue starts claiming jobs.
+  const relay = await startRelay({ config, services, audit, log });
   const app = createHttpApp({
     database,
     auth,
@@ -49,6 +54,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     log,
     startedAt,
     ...facesDeps(services, config, log),
+    relay: relay?.relay,
   });
   const server = Deno.serve({
     hostname: config.http.host,
@@ -138,7 +144,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     stopping ??= (async () => {
       log.info("stopping: no new connections, finishing work in flight");
       clearInterval(pruneTimer);
-      await Promise.all([server.shutdown(), dicom.close(), dicomTls?.close()]);
+      await Promise.all([server.shutdown(), dicom.close(), dicomTls?.close(), relay?.stop()]);
       await delivery.stop();
       await services.close();
       log.info("stopped");
@@ -150,6 +156,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     httpPort,
     dicomPort: dicom.port,
     dicomTlsPort: dicomTls?.port ?? null,
+    mailPort: relay?.mailPort ?? null,
     setupUrl,
     services,
     stop,

@@ -10,7 +10,7 @@ import type { TransferQueue } from "../modules/transfer/mod.ts";
 import type { Portal } from "../modules/portal/mod.ts";
 import { openPortal } from "./faces.ts";
 import { addressBookSources } from "./addressbook_sources.ts";
-import { openDelivery } from "./delivery.ts";
+import { type JobEventListener, openDelivery } from "./delivery.ts";
 import type { Config } from "./config/schema.ts";
 import { type DataPaths, dataPaths } from "./paths.ts";
 
@@ -31,6 +31,8 @@ export interface Services {
   transfer: TransferQueue;
   router: Router;
   portal: Portal;
+  /** Adds a listener for every step of every transfer job (e.g. the relay's import links). */
+  onJobEvent(listener: JobEventListener): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ export async function openServices(
     transfer: delivery.queue,
     router: delivery.router,
     portal,
+    onJobEvent: (listener) => void delivery.listeners.add(listener),
     async close() {
       await delivery.queue.stop();
       await addressBook.stop();

@@ -51,6 +51,27 @@ export interface Config {
     bundleFile: string;
     bundleTrustFile: string;
   };
+  mail: {
+    host: string;
+    port: number;
+    tlsCertFile: string;
+    tlsKeyFile: string;
+    maxMessageBytes: number;
+    rateLimitPerMinute: number;
+    smarthost: string;
+    routes: string;
+    trustedCaFile: string;
+  };
+  relay: {
+    certFile: string;
+    keyFile: string;
+    keystoreFile: string;
+    keystorePassword: string;
+    trustAnchorsFile: string;
+    importDestination: string;
+    importPolicy: "auto" | "bsn" | "hold";
+    notificationTimeoutMinutes: number;
+  };
   log: { level: LogLevel };
   portal: { importDestination: string; linkDays: number; pinAttempts: number };
 }
@@ -395,6 +416,117 @@ export const configSchema: Record<string, FieldSpec> = {
     type: "string",
     default: "",
     description: "PEM certificate(s) the bundle's signer must chain to.",
+  },
+  "mail.host": {
+    type: "string",
+    default: "0.0.0.0",
+    description: "Address the SMTP listener (mail from other gateways) binds to.",
+    pattern: /^[0-9A-Za-z.:\-\[\]]+$/,
+    patternText: "a host name or IP address",
+  },
+  "mail.port": {
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 65535,
+    description: "SMTP port for mail from other gateways (25 in production). 0: no listener.",
+  },
+  "mail.tlsCertFile": {
+    type: "string",
+    default: "",
+    description: "PEM certificate offered with STARTTLS. Empty: the web UI's certificate.",
+  },
+  "mail.tlsKeyFile": {
+    type: "string",
+    default: "",
+    description: "PEM private key for mail.tlsCertFile. Empty: the web UI's key.",
+  },
+  "mail.maxMessageBytes": {
+    type: "integer",
+    default: 50_000_000,
+    min: 100_000,
+    max: 4_000_000_000,
+    description:
+      "Largest message the SMTP listener accepts (announced with SIZE); larger ones get 552.",
+  },
+  "mail.rateLimitPerMinute": {
+    type: "integer",
+    default: 600,
+    min: 0,
+    max: 1_000_000,
+    description: "Messages one client address may send per minute (then 450). 0: no limit.",
+  },
+  "mail.smarthost": {
+    type: "string",
+    default: "",
+    description:
+      "Send all gateway mail through this relay, `host:port` (`/name`: the name its certificate carries, when not the host). Empty: straight to the recipient domain's MX hosts.",
+    pattern: /^([0-9A-Za-z.\-]+(:\d{1,5})?(\/[0-9A-Za-z.\-]+)?)?$/,
+    patternText: "host, host:port or host:port/certificate-name (or empty)",
+  },
+  "mail.routes": {
+    type: "string",
+    default: "",
+    description:
+      "Fixed next hops by recipient domain, `domain=host:port[/name]` separated by commas (peers without MX records, tests).",
+    pattern: /^([0-9A-Za-z.\-]+=[0-9A-Za-z.\-:\/]+(,[0-9A-Za-z.\-]+=[0-9A-Za-z.\-:\/]+)*)?$/,
+    patternText: "domain=host:port pairs separated by commas (or empty)",
+  },
+  "mail.trustedCaFile": {
+    type: "string",
+    default: "",
+    description:
+      "PEM CA certificate(s) a peer's or smarthost's STARTTLS certificate must chain to (verified, required).",
+  },
+  "relay.certFile": {
+    type: "string",
+    default: "",
+    description:
+      "PEM S/MIME certificate of this gateway (signing, and peers encrypt to it). Empty: relay.keystoreFile.",
+  },
+  "relay.keyFile": {
+    type: "string",
+    default: "",
+    description: "PEM private key for relay.certFile.",
+  },
+  "relay.keystoreFile": {
+    type: "string",
+    default: "",
+    description:
+      "PKCS#12 file with the S/MIME certificate and key (instead of relay.certFile and relay.keyFile).",
+  },
+  "relay.keystorePassword": {
+    type: "string",
+    default: "",
+    description: "Password of relay.keystoreFile.",
+    secret: true,
+  },
+  "relay.trustAnchorsFile": {
+    type: "string",
+    default: "",
+    description:
+      "PEM CA certificate(s) a peer's S/MIME signer must chain to (besides being listed in the address book).",
+  },
+  "relay.importDestination": {
+    type: "string",
+    default: "",
+    description:
+      "Routing destination (see `destinations add`) that received studies are imported into: the local PACS. Empty: none, studies are held.",
+  },
+  "relay.importPolicy": {
+    type: "enum",
+    default: "bsn",
+    values: ["auto", "bsn", "hold"],
+    description:
+      "Received studies: `auto` imports every one; `bsn` imports when the BSN matches a local patient, else holds it for the portal; `hold` holds all.",
+  },
+  "relay.notificationTimeoutMinutes": {
+    type: "integer",
+    default: 60,
+    min: 1,
+    max: 10080,
+    description:
+      "No processed notification for a sent transfer within this many minutes: alert (log, audit) and resend only the missing parts.",
   },
   "log.level": {
     type: "enum",

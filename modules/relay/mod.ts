@@ -33,7 +33,7 @@
  * console.log(status.state, status.parts.length);
  * ```
  */
-export { createRelay } from "./relay.ts";
+export { createRelay, readTransfer, readTransfers } from "./relay.ts";
 export type { Relay } from "./relay.ts";
 
 /**
@@ -142,5 +142,6 @@ export type {
   RelayTransport,
   SendTransferRequest,
   TransferState,
+  TransferStateChange,
   TransferStatus,
 } from "./types.ts";

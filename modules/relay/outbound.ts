@@ -362,6 +362,12 @@ export function createOutbound(ctx: RelayContext) {
         reason,
       });
       await audit("relay.failed", { partNumber, code: notice.code, reason });
+      await options.onTransferState?.({
+        transferId: id,
+        state: "failed",
+        reason,
+        reasonCode: notice.code,
+      });
       return { transferId: id, partNumber };
     }
     // processed or imported: the part (for imported: every part) is acknowledged.
@@ -393,6 +399,7 @@ export function createOutbound(ctx: RelayContext) {
           await audit("relay.imported");
         }
       }
+      await options.onTransferState?.({ transferId: id, state: "imported" });
     } else if (allIn) {
       const moved = await setTransferState(db, "out", id, "delivered", at, {
         from: ["packing", "sent", "failed"],
@@ -403,6 +410,7 @@ export function createOutbound(ctx: RelayContext) {
         await ctx.event("out", id, "delivered");
         await audit("relay.delivered");
       }
+      await options.onTransferState?.({ transferId: id, state: "delivered" });
     }
     return { transferId: id, partNumber };
   }

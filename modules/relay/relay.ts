@@ -1,4 +1,6 @@
 /** createRelay: the gateway-to-gateway protocol over an injected mail transport. */
+import type { Kysely } from "kysely";
+import type { DatabaseSchema } from "../db/mod.ts";
 import { createContext } from "./context.ts";
 import { createInbound } from "./inbound.ts";
 import { createOutbound } from "./outbound.ts";
@@ -55,16 +57,44 @@ export function createRelay(options: RelayOptions): Relay {
     resendMissing: outbound.resendMissing,
     acceptMessage: inbound.acceptMessage,
     confirmImported: inbound.confirmImported,
-    async getTransfer(transferId, direction = "out") {
-      return await transferStatus(options.db, direction, transferId);
-    },
-    async listTransfers(query = {}) {
-      const out: TransferStatus[] = [];
-      for (const { direction, id } of await listTransferIds(options.db, query)) {
-        const status = await transferStatus(options.db, direction, id);
-        if (status) out.push(status);
-      }
-      return out;
-    },
+    getTransfer: (transferId, direction = "out") => readTransfer(options.db, transferId, direction),
+    listTransfers: (query = {}) => readTransfers(options.db, query),
   };
+}
+
+/**
+ * One transfer with parts and timeline, straight from the database (for the CLI and the UI,
+ * which need no mail transport or keys to look).
+ *
+ * @example
+ * ```ts
+ * const status = await readTransfer(db, transferId, "out");
+ * ```
+ */
+export async function readTransfer(
+  db: Kysely<DatabaseSchema>,
+  transferId: string,
+  direction: Direction = "out",
+): Promise<TransferStatus | undefined> {
+  return await transferStatus(db, direction, transferId);
+}
+
+/**
+ * Transfers, newest first, straight from the database.
+ *
+ * @example
+ * ```ts
+ * for (const t of await readTransfers(db, { direction: "in" })) console.log(t.transferId, t.state);
+ * ```
+ */
+export async function readTransfers(
+  db: Kysely<DatabaseSchema>,
+  query: { direction?: Direction; state?: TransferState; limit?: number } = {},
+): Promise<TransferStatus[]> {
+  const out: TransferStatus[] = [];
+  for (const { direction, id } of await listTransferIds(db, query)) {
+    const status = await transferStatus(db, direction, id);
+    if (status) out.push(status);
+  }
+  return out;
 }

@@ -106,10 +106,25 @@ export interface RelayOptions {
    * calls `confirmImported`.
    */
   onTransferComplete?: (transfer: CompletedTransfer) => Promise<void>;
+  /**
+   * Called after a peer's notification moved one of our outbound transfers to `delivered`,
+   * `imported` or `failed` (the appliance acknowledges or fails the delivery job with it). A
+   * notification that arrives again calls it again: make it idempotent.
+   */
+  onTransferState?: (change: TransferStateChange) => Promise<void>;
   audit?: RelayAudit;
   clock?: Clock;
   /** Product line for README.TXT and Reporting-UA. */
   product?: { name: string; version: string; vendor: string };
+}
+
+/** An outbound transfer moved on because of the peer's notification. */
+export interface TransferStateChange {
+  transferId: string;
+  state: "delivered" | "imported" | "failed";
+  /** For `failed`: the peer's reason in words and its stable code. */
+  reason?: string;
+  reasonCode?: string;
 }
 
 /** What to send to whom. */

@@ -531,6 +531,19 @@ export function createTransferQueue(options: TransferQueueOptions) {
       return toJob(await row(job.id));
     },
 
+    /**
+     * The peer refused a `waiting-ack` job for good (e.g. a failure notification): it is given
+     * up (`dead`) with the peer's reason, for an operator to look at.
+     */
+    async reject(id: string, reason: string): Promise<TransferJob> {
+      const job = await operatorUpdate(id, ["waiting-ack"], {
+        state: "dead",
+        last_error: reason,
+      }, "reject");
+      await emit({ kind: "dead", job, error: reason });
+      return job;
+    },
+
     /** The peer acknowledged a `waiting-ack` job: it is done. */
     async acknowledge(id: string): Promise<TransferJob> {
       const job = await operatorUpdate(id, ["waiting-ack"], { state: "done" }, "acknowledge");

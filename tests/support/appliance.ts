@@ -44,6 +44,8 @@ export interface ApplianceProcess {
   setupUrl: string | null;
   /** Everything written to stdout and stderr so far. */
   output(): { stdout: string; stderr: string };
+  /** Peak resident memory so far in bytes (VmHWM), or null once it has exited. */
+  peakRss(): number | null;
   /** Sends a signal and waits for exit. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
@@ -82,6 +84,7 @@ export async function startAppliance(
     port,
     setupUrl: child.stdout().match(/https:\/\/\S+\/setup\?token=\S+/)?.[0] ?? null,
     output: () => ({ stdout: child.stdout(), stderr: child.stderr() }),
+    peakRss: () => child.peakRss(),
     stop: (signal: Deno.Signal = "SIGTERM") => child.stop(signal),
   };
 }

@@ -1,0 +1,124 @@
+/**
+ * What happens to a study that arrived from another gateway (docs/relay.md, "Inbound"): the
+ * patient is reconciled, then the study is imported into the local PACS by a "dicom" job to
+ * `relay.importDestination`, or held for a person to decide in the portal. When that job is
+ * delivered the sender gets its import confirmation. The link between the two is the job's
+ * payload (`relayTransferId`), so it survives a restart.
+ *
+ * Reconciliation today (`relay.importPolicy`): `auto` imports everything; `bsn` imports only when
+ * the package's BSN belongs to a patient of a study acquired here (source not "mail"), else holds
+ * it; `hold` holds everything. Matching on local ids and the portal's decision come later.
+ */
+import type { Logger } from "../modules/core/mod.ts";
+import { type CompletedTransfer, recordEvent, type Relay } from "../modules/relay/mod.ts";
+import type { TransferJob } from "../modules/transfer/mod.ts";
+import type { Config } from "./config/schema.ts";
+import type { Services } from "./services.ts";
+
+/** Why a study is imported or held, in words for the timeline (no patient data). */
+type Decision = { import: true; why: string } | { import: false; why: string };
+
+function linkOf(job: TransferJob): string | undefined {
+  const id = job.kind === "dicom" ? job.payload.relayTransferId : undefined;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** The import side of the relay; `attach` gives it the relay once that exists. */
+export function createRelayImport(deps: { config: Config; services: Services; log: Logger }) {
+  const { config, services, log } = deps;
+  const db = services.database.db;
+  const queue = services.transfer;
+  let relay: Relay | undefined;
+
+  async function decide(transfer: CompletedTransfer): Promise<Decision> {
+    const policy = config.relay.importPolicy;
+    if (!config.relay.importDestination) {
+      return { import: false, why: "no relay.importDestination configured" };
+    }
+    if (policy === "auto") return { import: true, why: "relay.importPolicy is auto" };
+    if (policy === "hold") return { import: false, why: "relay.importPolicy is hold" };
+    const bsn = transfer.patient.bsn;
+    if (!bsn) return { import: false, why: "the package names no BSN" };
+    const local = await db.selectFrom("patients")
+      .innerJoin("studies", "studies.patient_ref", "patients.id")
+      .select("patients.id")
+      .where("patients.bsn", "=", bsn).where("studies.source", "!=", "mail")
+      .limit(1).executeTakeFirst();
+    return local
+      ? { import: true, why: "the BSN matches a local patient" }
+      : { import: false, why: "the BSN matches no local patient" };
+  }
+
+  async function timeline(transferId: string, kind: string, detail: string) {
+    await recordEvent(db, {
+      direction: "in",
+      transferId,
+      kind,
+      detail,
+      at: new Date().toISOString(),
+    });
+  }
+
+  /** `onTransferComplete`: runs again after a crash, so it looks for its own earlier job. */
+  async function transferComplete(transfer: CompletedTransfer): Promise<void> {
+    const decision = await decide(transfer);
+    if (!decision.import) {
+      log.info("received study held for a person to decide", {
+        transferId: transfer.transferId,
+        why: decision.why,
+      });
+      await timeline(transfer.transferId, "held", decision.why);
+      return;
+    }
+    const jobs = await queue.list({ subject: transfer.studyInstanceUid });
+    if (jobs.some((j) => linkOf(j) === transfer.transferId)) return;
+    const instances = await services.studies.studyInstances(transfer.studyInstanceUid);
+    const job = await queue.enqueue({
+      kind: "dicom",
+      destination: config.relay.importDestination,
+      subject: transfer.studyInstanceUid,
+      items: instances.map((i) => i.sopInstanceUid),
+      payload: { relayTransferId: transfer.transferId },
+    });
+    log.info("received study queued for import", {
+      transferId: transfer.transferId,
+      jobId: job.id,
+      destination: job.destination,
+      instances: instances.length,
+    });
+    await timeline(
+      transfer.transferId,
+      "import-queued",
+      `${decision.why}; job ${job.id} to ${job.destination}`,
+    );
+  }
+
+  async function confirm(transferId: string): Promise<void> {
+    const status = await relay?.getTransfer(transferId, "in");
+    if (!relay || !status || status.state === "imported") return;
+    await relay.confirmImported(transferId);
+    log.info("import confirmed to the sender", { transferId, peer: status.peerAddress });
+  }
+
+  services.onJobEvent(async (event) => {
+    const transferId = event.kind === "delivered" ? linkOf(event.job) : undefined;
+    if (transferId) await confirm(transferId);
+  });
+
+  return {
+    transferComplete,
+    attach(r: Relay) {
+      relay = r;
+    },
+    /** Confirms imports whose job finished while we were down (or whose notice failed). */
+    async confirmPending(): Promise<void> {
+      for (const job of await queue.list({ state: "done" })) {
+        const transferId = linkOf(job);
+        if (!transferId) continue;
+        await confirm(transferId).catch((error) =>
+          log.warn("import confirmation failed", { transferId, error })
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * `deno task bench relay`: what the gateway-to-gateway relay costs against a direct send. The same
+ * reproducible study (writeSyntheticStudy, seed 2000) goes
+ *
+ *   direct: storescu -> Orthanc                         time: storescu start -> Orthanc has all
+ *   relay:  storescu -> A -(S/MIME over SMTP)-> B -> Orthanc
+ *                                                       time: storescu exit (last instance into A)
+ *                                                       -> Orthanc has all, minus the quiet period
+ *
+ * and reports the ratio (target at most 3x) and the peak RSS (VmHWM) of each gateway process
+ * while relaying it (target under 300 MB each). The default study is 4000 instances of 512x512
+ * 16-bit (about 0.5 MB each, 2.1 GB). Both gateways fsync their spool. The last line is one JSON
+ * object.
+ *
+ * Options (environment): BENCH_INSTANCES (4000), BENCH_SIZE (rows = columns, 512), BENCH_DIR
+ * (/tmp/bp-bench-relay; the generated study is kept there for the next run), BENCH_VERIFY (1:
+ * compare every instance in Orthanc with the file sent).
+ */
+import { newUid, writeSyntheticStudy } from "../../tests/support/dicom_fixtures.ts";
+import { freePort, tempDir } from "../../tests/support/appliance.ts";
+import {
+  createGatewayPair,
+  importIntoPacs,
+  orthancCount,
+  runJourney,
+  storescuTo,
+} from "../../tests/support/relay_gateways.ts";
+import { startOrthanc } from "../peers/orthanc.ts";
+
+const instances = Number(Deno.env.get("BENCH_INSTANCES") ?? 4000);
+const size = Number(Deno.env.get("BENCH_SIZE") ?? 512);
+const root = Deno.env.get("BENCH_DIR") ?? "/tmp/bp-bench-relay";
+const verify = Deno.env.get("BENCH_VERIFY") !== "0";
+const quietSeconds = 1;
+const mb = (bytes: number | null) => (bytes === null ? null : Math.round(bytes / 1e5) / 10);
+
+/** The study, generated once into BENCH_DIR (same seed: same UIDs and bytes every run). */
+function prepare() {
+  const seed = 2000;
+  const dir = `${root}/study-${instances}-${size}`;
+  try {
+    if ([...Deno.readDirSync(dir)].length === instances) {
+      const files = Array.from(
+        { length: instances },
+        (_, i) => `${dir}/${String(i + 1).padStart(5, "0")}.dcm`,
+      );
+      const sopUids = Array.from({ length: instances }, (_, i) => newUid(seed, `sop${i}`));
+      return { dir, files, sopUids };
+    }
+  } catch {
+    // not generated yet
+  }
+  try {
+    Deno.removeSync(dir, { recursive: true });
+  } catch {
+    // nothing half-written to remove
+  }
+  return { ...writeSyntheticStudy(dir, { instances, rows: size, cols: size, seed }), dir };
+}
+
+async function direct(dir: string): Promise<number> {
+  using work = tempDir("bp-bench-relay-direct-");
+  const orthanc = await startOrthanc({
+    dir: work.path,
+    httpPort: freePort(),
+    dicomPort: freePort(),
+  });
+  try {
+    const start = performance.now();
+    await storescuTo(orthanc.dicomPort, orthanc.aeTitle, dir);
+    while ((await orthancCount(orthanc)) < instances) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return (performance.now() - start) / 1000;
+  } finally {
+    await orthanc.stop();
+  }
+}
+
+Deno.mkdirSync(root, { recursive: true });
+const generated = performance.now();
+const study = prepare();
+const bytes = study.files.reduce((n, f) => n + Deno.statSync(f).size, 0);
+console.log(
+  `study: ${instances} instances of ${size}x${size}, ${(bytes / 1e9).toFixed(2)} GB (${
+    ((performance.now() - generated) / 1000).toFixed(0)
+  } s to prepare)`,
+);
+
+const directSeconds = Math.round(await direct(study.dir) * 1000) / 1000;
+console.log(`direct: storescu -> Orthanc ${directSeconds} s`);
+
+using work = tempDir("bp-bench-relay-gw-");
+const pair = await createGatewayPair(work.path, {
+  envB: importIntoPacs,
+  env: {
+    BEELDPOORT_SPOOL__DURABILITY: "fsync",
+    BEELDPOORT_LOG__LEVEL: "info",
+  },
+});
+let result;
+try {
+  result = await runJourney(pair, study, {
+    timeoutMs: 3_600_000,
+    verify,
+    onStep: (line) => {
+      if (!/mail <|SMTP:|notification processed|part \d+\/\d+ of/.test(line)) console.log(line);
+    },
+  });
+} finally {
+  await pair.close();
+}
+const relaySeconds = Math.round((result.relaySeconds - quietSeconds) * 1000) / 1000;
+const ratio = Math.round((relaySeconds / directSeconds) * 100) / 100;
+const peak = { a: mb(result.peakRss.a), b: mb(result.peakRss.b) };
+console.log(
+  `relay: ${relaySeconds} s after the last instance into A (minus ${quietSeconds} s quiet period), ` +
+    `ratio ${ratio}x (target <= 3x); peak RSS A ${peak.a} MB, B ${peak.b} MB (target < 300 MB); ` +
+    `${result.transfer?.partCount} parts; identical ${result.identical}, confirmed ${result.confirmed}`,
+);
+console.log(JSON.stringify({
+  instances,
+  gigabytes: Math.round(bytes / 1e7) / 100,
+  quietSeconds,
+  directSeconds,
+  relaySeconds,
+  ratio,
+  peakRssMbA: peak.a,
+  peakRssMbB: peak.b,
+  parts: result.transfer?.partCount,
+  identical: result.identical,
+  confirmed: result.confirmed,
+}));
+Deno.exit(result.identical && result.confirmed ? 0 : 1);
