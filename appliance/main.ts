@@ -95,6 +95,16 @@ every key can be overridden by BEELDPOORT_<SECTION>__<KEY> (e.g. BEELDPOORT_HTTP
 `;
 }
 
+/** A command's help with the options every command shares appended. */
+function fullHelp(command: Command): string {
+  let text = command.help.trimEnd();
+  if (!/\nOptions:/.test(text)) text += "\n\nOptions:";
+  if (command.options && "config" in command.options) {
+    text += "\n  --config FILE     configuration file (JSON)";
+  }
+  return text + "\n  -h, --help        this help\n";
+}
+
 /** Finds the command named by the first one or two words of `argv`. */
 function findCommand(argv: string[]): { command: Command; rest: string[] } | null {
   for (const words of [2, 1]) {
@@ -124,16 +134,18 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
     });
   } catch (error) {
-    console.error(`beeldpoort ${command.name}: ${(error as Error).message}\n\n${command.help}`);
+    console.error(
+      `beeldpoort ${command.name}: ${(error as Error).message}\n\n${fullHelp(command)}`,
+    );
     return 2;
   }
   if (parsed.values.help) {
-    console.log(command.help);
+    console.log(fullHelp(command));
     return 0;
   }
   const { min, max } = command.positionals ?? { min: 0, max: 0 };
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    console.error(`beeldpoort ${command.name}: wrong number of arguments\n\n${command.help}`);
+    console.error(`beeldpoort ${command.name}: wrong number of arguments\n\n${fullHelp(command)}`);
     return 2;
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;

@@ -24,8 +24,6 @@ the run is recorded with counts added/changed/removed and its errors. Exits 1 wh
 
 Options:
   --full            a full sync (also removes organisations the source no longer lists)
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, full: { type: "boolean" } },
   run: (ctx) =>
@@ -45,10 +43,6 @@ export const addressbookImportCommand: Command = {
 Imports the Organization, HealthcareService and Endpoint resources of an mCSD FHIR Bundle in JSON
 (type searchset, collection or transaction), as a directory export gives them. Imported entries
 rank below manual entries and above synchronised ones.
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: configOption,
   positionals: { min: 1, max: 1 },
@@ -73,8 +67,6 @@ usable and, when not usable, reason.
 Options:
   --json            one JSON object per line
   --limit N         at most N results (default 20)
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, json: { type: "boolean" }, limit: { type: "string" } },
   positionals: { min: 1, max: 1 },
@@ -101,10 +93,6 @@ export const addressbookShowCommand: Command = {
 Prints the entry for URA: departments, endpoints (mail address, formats, maximum message size,
 encryption), certificates with validity, and whether it can be chosen as a recipient and why not.
 Exits 1 when the URA is not in the book.
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: configOption,
   positionals: { min: 1, max: 1 },

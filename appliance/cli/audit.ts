@@ -11,10 +11,6 @@ export const auditVerifyCommand: Command = {
 Walks the audit trail from its oldest row and recomputes every hash. Prints "audit trail intact"
 with the number of events, or each problem with its row number: a row changed after it was written,
 a row that does not follow the one before it, or rows that were removed. Exit status 1 on any.
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: configOption,
   async run(ctx) {
@@ -55,8 +51,6 @@ DICOM audit messages (PS3.15 A.5, the IHE ATNA format), one XML document per lin
 Options:
   --format F        jsonl (default) or atna
   --out FILE        write to FILE instead of standard output
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, format: { type: "string" }, out: { type: "string" } },
   async run(ctx) {

@@ -16,9 +16,7 @@ self-signed web certificate, database). When no administrator exists yet, prints
 URL. SIGINT or SIGTERM stop it gracefully.
 
 Options:
-  --config FILE     configuration file (JSON)
   --print-config    print the effective configuration as JSON (secrets masked) and exit
-  -h, --help        this help
 `,
   options: { ...configOption, "print-config": { type: "boolean" } },
   async run(ctx) {
@@ -54,10 +52,6 @@ export const initCommand: Command = {
 
 Creates the data directory (mode 700), the spool master key (mode 600), the self-signed web
 certificate and the database, and applies migrations. Existing keys are never replaced.
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: configOption,
   async run(ctx) {
@@ -80,10 +74,6 @@ export const doctorCommand: Command = {
 Checks data directory permissions, the spool master key, the database and its migrations, the web
 certificate and its expiry, and whether the web and DICOM ports can be opened. Changes nothing.
 Exits 1 when a check fails.
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: configOption,
   async run(ctx) {

@@ -33,8 +33,6 @@ Options:
   --direction D     only "in" or "out"
   --state S         only transfers in state S
   --json            one JSON object per line
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: {
     ...configOption,
@@ -66,8 +64,6 @@ transfer.
 Options:
   --direction D     "in" or "out"
   --json            as one JSON object
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, direction: { type: "string" }, json: { type: "boolean" } },
   positionals: { min: 1, max: 1 },

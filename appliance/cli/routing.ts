@@ -22,8 +22,6 @@ With --json, one rule per line as stored (id, name, position, enabled, definitio
 
 Options:
   --json            one JSON object per line
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, ...jsonOption },
   run: (ctx) =>
@@ -56,10 +54,6 @@ rule is refused. Fields (see README, Routing):
         each a string, a list, { "equals": ... } or { "regex": ..., "ignoreCase": true },
   actions [ { "type": "forward", "destination": NAME } | { "type": "send", "recipient": ADDRESS } ],
   filter { excludeSopClasses, includeSopClasses }: UIDs, UID.* prefixes, or PR, DOSE, SR, KO.
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: configOption,
   positionals: { min: 1, max: 1 },
@@ -92,8 +86,6 @@ whether it matches and why (one line per condition), and per action how many ins
 
 Options:
   --json            the plans as one JSON array
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, ...jsonOption },
   positionals: { min: 1, max: 1 },
@@ -148,10 +140,6 @@ function setEnabledCommand(enabled: boolean): Command {
 ${enabled ? "Enables" : "Disables"} the rule with this id (see \`beeldpoort rules list\`).${
       enabled ? "" : " A disabled rule stays in dry runs but never queues anything."
     }
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
     options: configOption,
     positionals: { min: 1, max: 1 },
@@ -180,8 +168,6 @@ Lists the configured DICOM destinations: name, AE title, host, port, association
 
 Options:
   --json            one JSON object per line
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, ...jsonOption },
   run: (ctx) =>
@@ -212,8 +198,6 @@ Options:
   --associations N  associations in parallel per delivery (1-16, default 1)
   --calling-ae AE   our AE title towards it (default dicom.aeTitle)
   --description T   free text for operators
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: {
     ...configOption,
@@ -252,10 +236,6 @@ export const destinationsEchoCommand: Command = {
 
 Opens an association to the destination and sends a C-ECHO (PS3.7 9.1.5). Prints the status,
 or the reason the destination refused us (e.g. "called AE title not recognized").
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: configOption,
   positionals: { min: 1, max: 1 },
@@ -289,10 +269,6 @@ export const destinationsRemoveCommand: Command = {
   name: "destinations remove",
   summary: "remove a DICOM destination no enabled rule uses",
   help: `Usage: beeldpoort destinations remove NAME [--config FILE]
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: configOption,
   positionals: { min: 1, max: 1 },
@@ -321,8 +297,6 @@ Options:
   --state STATE     only jobs in this state
   --study UID       only jobs for this study
   --json            one JSON object per line
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, ...jsonOption, state: { type: "string" }, study: { type: "string" } },
   run: (ctx) =>
@@ -371,8 +345,6 @@ many items it delivered.
 
 Options:
   --json            one JSON object { job, attempts }
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, ...jsonOption },
   positionals: { min: 1, max: 1 },
@@ -415,10 +387,6 @@ function jobActionCommand(
     help: `Usage: beeldpoort jobs ${word} ID${redirect ? " DESTINATION" : ""} [--config FILE]
 
 ${text}
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
     options: configOption,
     positionals: { min: redirect ? 2 : 1, max: redirect ? 2 : 1 },
@@ -470,8 +438,6 @@ matched (a rule), queued (a job), attempt, delivered, failed.
 
 Options:
   --json            one JSON object per line
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, ...jsonOption },
   positionals: { min: 1, max: 1 },

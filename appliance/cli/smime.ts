@@ -62,7 +62,6 @@ Options:
   --out M.eml          the S/MIME message to write
   --cbc                AES-256-CBC instead of AES-256-GCM
   --mime               FILE is already a MIME entity: seal it as is
-  -h, --help           this help
 `,
   options: {
     in: { type: "string" },
@@ -123,7 +122,6 @@ Options:
   --signer S.pem    the certificate the sender must have signed with
   --out FILE        where to write the content
   --mime            write the decrypted MIME entity instead of the attachment's bytes
-  -h, --help        this help
 `,
   options: {
     in: { type: "string" },

@@ -15,8 +15,6 @@ receive times. The table (without --json) leaves patient names out.
 Options:
   --json            one JSON object per line
   --limit N         at most N studies (default 1000)
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, json: { type: "boolean" }, limit: { type: "string" } },
   async run(ctx) {
@@ -60,10 +58,6 @@ export const studiesExportCommand: Command = {
 Writes every instance of the study as a Part-10 file named <SOPInstanceUID>.dcm into DIR (created
 when missing), decrypted and byte for byte as stored. Each file is checked against the SHA-256
 recorded when it arrived. This is also the fallback to burn a study to media by hand.
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: configOption,
   positionals: { min: 2, max: 2 },

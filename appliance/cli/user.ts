@@ -52,7 +52,6 @@ Options:
   --department D      a caregiver's department
   --password-stdin    read the password from standard input
   --config FILE       configuration file (JSON)
-  -h, --help          this help
 `,
   options: {
     ...configOption,
@@ -99,8 +98,6 @@ Lists every user: name, role, whether TOTP is enrolled, locked until, disabled.
 
 Options:
   --json            one JSON object per line
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: { ...configOption, json: { type: "boolean" } },
   run: (ctx) =>
@@ -163,10 +160,6 @@ export const userDisableCommand = userChange(
   `Usage: beeldpoort user disable NAME [--config FILE]
 
 Disables the account (it can no longer sign in) and ends all its sessions at once.
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   "disabled",
 );
@@ -178,10 +171,6 @@ export const userResetTotpCommand = userChange(
 
 Forgets the user's TOTP secret, lifts a lockout and ends their sessions. An admin enrols a new
 authenticator at the next sign-in.
-
-Options:
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   "totp reset",
 );

@@ -39,8 +39,6 @@ Options:
   --note TEXT       free text for the receiving caregiver (reason for referral, addressee)
   --bsn BSN         the patient's BSN when the DICOM headers do not carry it
   --part-size BYTES override xdm.partSizeBytes
-  --config FILE     configuration file (JSON)
-  -h, --help        this help
 `,
   options: {
     ...configOption,
@@ -92,9 +90,6 @@ Opens an XDM package (ours or anyone's) and runs every check: zip structure (no 
 absolute paths, symlinks, duplicate names or zip bombs), METADATA.XML present and valid, every
 document's size and SHA-1 as listed. Prints a summary without patient data and one line per check.
 Exits 1 when any check fails.
-
-Options:
-  -h, --help        this help
 `,
   positionals: { min: 1, max: 1 },
   async run(ctx) {
