@@ -22,7 +22,7 @@ import {
   writeSyntheticCt,
   writeSyntheticStudy,
 } from "../../tests/support/dicom_fixtures.ts";
-import { isListening, type PeerProcess, startPeer, waitFor } from "../peers/process.ts";
+import { freePort, isListening, type PeerProcess, startPeer, waitFor } from "../peers/process.ts";
 import { startOrthanc } from "../peers/orthanc.ts";
 
 const instances = Number(Deno.env.get("BENCH_INSTANCES") ?? 500);
@@ -124,13 +124,6 @@ async function measure(receiver: Receiver, studyDir: string, largeDir: string): 
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function startStorescp(out: string): Promise<Receiver> {
   Deno.mkdirSync(out, { recursive: true });

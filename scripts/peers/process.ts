@@ -97,3 +97,11 @@ export async function isListening(port: number, hostname = "127.0.0.1"): Promise
     return false;
   }
 }
+
+/** A port that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}

@@ -1,15 +1,9 @@
 /** Starts the real appliance as a child process (as an operator would) for integration tests. */
-import { startPeer, waitFor } from "../../scripts/peers/process.ts";
+import { freePort, startPeer, waitFor } from "../../scripts/peers/process.ts";
+
+export { freePort };
 
 const mainTs = new URL("../../appliance/main.ts", import.meta.url).pathname;
-
-/** A port that was free a moment ago. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** A fresh temporary directory for one test, removed by the returned cleanup. */
 export function tempDir(prefix = "bp-test-"): { path: string; [Symbol.dispose](): void } {
