@@ -99,6 +99,14 @@ function reply(responseCode: number, message: string): SmtpReplyError {
  * await receiver.close();
  * ```
  */
+/**
+ * `gw+radiologie@b.example` -> `gw@b.example`: RFC 5233 subaddresses of an accepted address are
+ * accepted too (the appliance reads a department from the detail part).
+ */
+function withoutSubaddress(address: string): string {
+  return address.replace(/^([^@+]+)\+[^@]*@/, "$1@");
+}
+
 export async function createMailReceiver(options: MailReceiverOptions): Promise<MailReceiver> {
   const log = options.log;
   const requireTls = options.requireTls ?? true;
@@ -145,7 +153,7 @@ export async function createMailReceiver(options: MailReceiverOptions): Promise<
     },
 
     onRcptTo(address, session, callback) {
-      if (!accepted.has(address.address.toLowerCase())) {
+      if (!accepted.has(withoutSubaddress(address.address.toLowerCase()))) {
         log.info("smtp recipient refused", {
           recipient: address.address,
           remoteAddress: session.remoteAddress,

@@ -123,9 +123,14 @@ export function studyRoutes(f: FacesContext): void {
       const transfers = (await deps.relay.listTransfers({ limit: 200 }))
         .filter((x) => x.studyInstanceUid === study.studyInstanceUid);
       for (const x of transfers) {
+        // People read the hospital's name; the address is for the admin (relay show).
+        const peer = (x.peerUra && (await deps.addressBook.get(x.peerUra))?.name) ||
+          x.peerAddress;
+        const arrow = x.direction === "out" ? "→" : "←";
         for (const e of x.events) {
-          const part = e.partNumber ? ` ${e.partNumber}/${x.partCount ?? "?"}` : "";
-          out.push({ at: e.at, kind: e.kind, text: `${x.peerAddress}${part}` });
+          const part = e.partNumber ? ` · ${e.partNumber}/${x.partCount ?? "?"}` : "";
+          const why = ["held", "failed"].includes(e.kind) && e.detail ? ` · ${e.detail}` : "";
+          out.push({ at: e.at, kind: e.kind, text: `${arrow} ${peer}${part}${why}` });
         }
       }
     }
