@@ -7,7 +7,7 @@
  */
 import { hostname } from "node:os";
 import type { AuditTrail } from "../modules/audit/mod.ts";
-import { BeeldpoortError, type Logger } from "../modules/core/mod.ts";
+import { BeeldpoortError, type Logger, subaddress } from "../modules/core/mod.ts";
 import {
   createMailReceiver,
   createMailSender,
@@ -282,10 +282,10 @@ export async function startRelay(
    * (RFC 5233, `gw+radiologie@zkh-b.example` -> "radiologie"); none for the plain address.
    */
   async function recordDepartment(transferId: string, to: string): Promise<void> {
-    const department = /^[^@+]+\+([^@]+)@/.exec(to)?.[1];
+    const department = subaddress(to).detail;
     if (!department) return;
     const uid = (await relay.getTransfer(transferId, "in"))?.studyInstanceUid;
-    if (uid) await services.portal.assignDepartment(uid, department.toLowerCase());
+    if (uid) await services.portal.assignDepartment(uid, department);
   }
 
   queue.register("peer", peerHandler);

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerSession } from "smtp-server";
-import type { Logger } from "../core/mod.ts";
+import { type Logger, subaddress } from "../core/mod.ts";
 import { dataStreamView } from "./data_stream.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 
@@ -99,14 +99,6 @@ function reply(responseCode: number, message: string): SmtpReplyError {
  * await receiver.close();
  * ```
  */
-/**
- * `gw+radiologie@b.example` -> `gw@b.example`: RFC 5233 subaddresses of an accepted address are
- * accepted too (the appliance reads a department from the detail part).
- */
-function withoutSubaddress(address: string): string {
-  return address.replace(/^([^@+]+)\+[^@]*@/, "$1@");
-}
-
 export async function createMailReceiver(options: MailReceiverOptions): Promise<MailReceiver> {
   const log = options.log;
   const requireTls = options.requireTls ?? true;
@@ -153,7 +145,8 @@ export async function createMailReceiver(options: MailReceiverOptions): Promise<
     },
 
     onRcptTo(address, session, callback) {
-      if (!accepted.has(withoutSubaddress(address.address.toLowerCase()))) {
+      // RFC 5233: a subaddress of an accepted address is accepted (a department's address).
+      if (!accepted.has(subaddress(address.address).mailbox)) {
         log.info("smtp recipient refused", {
           recipient: address.address,
           remoteAddress: session.remoteAddress,

@@ -255,6 +255,7 @@ export function studyRoutes(f: FacesContext): void {
     const t = c.get("page").t;
     const { series, bySeries } = await seriesOf(study.studyInstanceUid);
     const note = (form.note ?? "").slice(0, 2000);
+    const department = (form.department ?? "").trim().slice(0, 100);
     const again = async (key: Parameters<typeof t>[0]) => ({
       response: c.html(
         sendPage(c.get("page"), {
@@ -264,7 +265,7 @@ export function studyRoutes(f: FacesContext): void {
           results: form.recipient
             ? (await deps.addressBook.get(form.recipient).then((e) => (e ? [e] : [])))
             : [],
-          chosen: { series: chosenSeries, recipient: form.recipient ?? "", note },
+          chosen: { series: chosenSeries, recipient: form.recipient ?? "", note, department },
           error: t(key),
         }),
         400,
@@ -275,7 +276,10 @@ export function studyRoutes(f: FacesContext): void {
     if (picked.length === 0) return await again("send.pickSeries");
     let recipient;
     try {
-      recipient = await deps.addressBook.recipient(form.recipient);
+      // A department picks that department's endpoint (its address tells the recipient whom for).
+      recipient = await deps.addressBook.recipient(form.recipient, {
+        department: department || undefined,
+      });
     } catch (error) {
       if (error instanceof RecipientNotUsable || error instanceof NotFoundError) {
         return await again("send.recipientUnusable");
@@ -287,6 +291,7 @@ export function studyRoutes(f: FacesContext): void {
       study,
       recipient,
       note,
+      department,
       series: picked.map((s) => s.seriesInstanceUid),
       items,
       bytes: picked.reduce((n, s) => n + s.bytes, 0),
@@ -303,6 +308,7 @@ export function studyRoutes(f: FacesContext): void {
       instances: r.items.length,
       bytes: r.bytes,
       note: r.note,
+      department: r.department,
     }));
   });
 
@@ -314,7 +320,12 @@ export function studyRoutes(f: FacesContext): void {
       kind: "peer",
       destination: r.recipient.ura,
       items: r.items,
-      payload: { studyInstanceUid: uid, recipientUra: r.recipient.ura, note: r.note },
+      payload: {
+        studyInstanceUid: uid,
+        recipientUra: r.recipient.ura,
+        note: r.note,
+        ...(r.department ? { department: r.department } : {}),
+      },
     }, "send");
     f.log.info("send queued from the UI", { jobId: job.id, recipientUra: r.recipient.ura });
     return c.redirect(`/studies/${encodeURIComponent(uid)}?sent=${job.id}`, 303);

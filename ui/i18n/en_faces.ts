@@ -108,6 +108,8 @@ export const facesEn: Record<keyof typeof facesNl, string> = {
   "send.typeToSearch": "Search for a recipient first.",
   "send.series": "Which series",
   "send.seriesLine": "Series {n}: {count} images, {mb} MB",
+  "send.department": "Department (optional)",
+  "send.departmentHint": "A department from the address book; empty: the hospital.",
   "send.note": "Note for the receiving caregiver",
   "send.review": "Review",
   "send.reviewTitle": "Check what leaves the hospital",

@@ -106,6 +106,8 @@ export const facesNl = {
   "send.typeToSearch": "Zoek eerst een ontvanger.",
   "send.series": "Welke series",
   "send.seriesLine": "Serie {n}: {count} beelden, {mb} MB",
+  "send.department": "Afdeling (optioneel)",
+  "send.departmentHint": "Een afdeling uit het adresboek; leeg: het ziekenhuis.",
   "send.note": "Notitie voor de ontvangende zorgverlener",
   "send.review": "Controleren",
   "send.reviewTitle": "Controleer wat het ziekenhuis verlaat",
