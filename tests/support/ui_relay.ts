@@ -12,9 +12,13 @@ import { createGatewayPair, type Gateway, type GatewayPair } from "./relay_gatew
 export const departmentB = "radiologie";
 
 /** Starts the pair under `root` (the caller removes it after `pair.close()`). */
-export function startUiPair(root: string): Promise<GatewayPair> {
+export function startUiPair(
+  root: string,
+  envA: Record<string, string> = {},
+): Promise<GatewayPair> {
   return createGatewayPair(root, {
     rule: false,
+    envA,
     departmentsB: [departmentB],
     envB: {
       BEELDPOORT_RELAY__IMPORTDESTINATION: "PACS",

@@ -15,7 +15,13 @@ import { errorPage } from "../pages/error.ts";
 import { label } from "../pages/format.ts";
 import { sendPage, sendReviewPage, type SeriesChoice } from "../pages/send.ts";
 import { linkCreatedPage, studiesPage, studyPage, type TimelineEntry } from "../pages/study.ts";
-import { type FacesContext, formFields, formList, queueForStudy } from "./context.ts";
+import {
+  destinationNames,
+  type FacesContext,
+  formFields,
+  formList,
+  queueForStudy,
+} from "./context.ts";
 
 const staff = { roles: ["admin", "sender"] } as const;
 const sender = { roles: ["sender"] } as const;
@@ -53,11 +59,15 @@ export function studyRoutes(f: FacesContext): void {
     const jobCounts: Record<string, number> = {};
     for (const j of jobs) {
       jobCounts[j.state] = (jobCounts[j.state] ?? 0) + 1;
-      if (j.state !== "done" || j.updatedAt < dayAgo) continue;
+      // Delivery time is that of deliveries (to a PACS or a hospital), not of mail processed here.
+      if (j.state !== "done" || j.updatedAt < dayAgo || !["dicom", "peer"].includes(j.kind)) {
+        continue;
+      }
       const i = bucket(j.updatedAt);
-      if (i >= 0) latencies[i].push((Date.parse(j.updatedAt) - Date.parse(j.createdAt)) / 60_000);
+      if (i >= 0) latencies[i].push((Date.parse(j.updatedAt) - Date.parse(j.createdAt)) / 1000);
     }
     const shown = recent.slice(0, 20);
+    const attention = jobs.filter((j) => j.state === "dead" || j.state === "failed").slice(0, 10);
     // NEN 7513: the overview shows patient ids, so showing it is an access to those patients.
     for (const study of shown) await f.viewed(c, study, "dashboard");
     return c.html(dashboardPage(c.get("page"), {
@@ -77,7 +87,8 @@ export function studyRoutes(f: FacesContext): void {
       })),
       syncRuns,
       sources: deps.system.addressBookSources,
-      attention: jobs.filter((j) => j.state === "dead" || j.state === "failed").slice(0, 10),
+      attention,
+      destinationNames: await destinationNames(f, attention.map((j) => j.destination)),
     }));
   });
 
@@ -110,10 +121,16 @@ export function studyRoutes(f: FacesContext): void {
         text: `${study.callingAe}`,
       });
     }
+    const names = await destinationNames(
+      f,
+      events.map((e) => (e.detail as Record<string, unknown>).destination).filter(
+        (d): d is string => typeof d === "string",
+      ),
+    );
     for (const e of events) {
       const d = e.detail as Record<string, unknown>;
       const parts: string[] = [];
-      if (d.destination) parts.push(`→ ${d.destination}`);
+      if (d.destination) parts.push(`→ ${names[String(d.destination)] ?? d.destination}`);
       if (typeof d.itemsDone === "number") parts.push(`${d.itemsDone}/${d.itemsTotal ?? "?"}`);
       if (d.rule) parts.push(String(d.rule));
       if (d.error) parts.push(String(d.error));
@@ -157,6 +174,7 @@ export function studyRoutes(f: FacesContext): void {
         jobs,
         links,
         destinations: destinations.map((d) => d.name),
+        destinationNames: await destinationNames(f, jobs.map((j) => j.destination)),
         canSend: role === "sender",
         canOperate: true,
         ...extra,

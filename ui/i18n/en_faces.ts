@@ -51,7 +51,7 @@ export const facesEn: Record<keyof typeof facesNl, string> = {
   "linkstatus.locked": "locked (PIN)",
   "dashboard.now": "Now",
   "dashboard.throughput": "Images received per hour (last 24 hours, UTC)",
-  "dashboard.latency": "Delivery time per hour: median minutes (last 24 hours, UTC)",
+  "dashboard.latency": "Delivery time per hour: median seconds (last 24 hours, UTC)",
   "dashboard.images": "images",
   "dashboard.minutes": "minutes",
   "dashboard.noData": "No data yet",

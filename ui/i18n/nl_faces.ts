@@ -49,7 +49,7 @@ export const facesNl = {
   "linkstatus.locked": "geblokkeerd (pincode)",
   "dashboard.now": "Nu",
   "dashboard.throughput": "Ontvangen beelden per uur (afgelopen 24 uur, UTC)",
-  "dashboard.latency": "Aflevertijd per uur: mediaan in minuten (afgelopen 24 uur, UTC)",
+  "dashboard.latency": "Aflevertijd per uur: mediaan in seconden (afgelopen 24 uur, UTC)",
   "dashboard.images": "beelden",
   "dashboard.minutes": "minuten",
   "dashboard.noData": "Nog geen gegevens",
