@@ -7,11 +7,17 @@
  */
 import type { Page } from "playwright-core";
 import { setUpAdmin } from "../tests/support/auth_browser.ts";
-import { launchChromium } from "../tests/support/browser.ts";
+import { hospitalScreen, launchChromium } from "../tests/support/browser.ts";
 import { writeSyntheticStudy } from "../tests/support/dicom_fixtures.ts";
 import { type Gateway, storescuInto } from "../tests/support/relay_gateways.ts";
 import { signInAs } from "../tests/support/ui_demo.ts";
-import { addUser, departmentB, startUiPair, waitForText } from "../tests/support/ui_relay.ts";
+import {
+  addUser,
+  departmentB,
+  reviewSendToB,
+  startUiPair,
+  waitForText,
+} from "../tests/support/ui_relay.ts";
 
 const out = new URL("../docs/screenshots/", import.meta.url).pathname;
 await Deno.mkdir(out, { recursive: true });
@@ -25,11 +31,7 @@ const shoot = async (page: Page, name: string) => {
   await page.screenshot({ path: `${out}${name}.png`, fullPage: false });
   console.log(`docs/screenshots/${name}.png`);
 };
-const newPage = async () =>
-  await (await browser.newContext({
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1366, height: 768 },
-  })).newPage();
+const newPage = () => hospitalScreen(browser);
 
 /** Writes a study and sends it into `gateway` as the modality would. */
 async function acquire(
@@ -52,18 +54,9 @@ async function acquire(
   return study.studyUid;
 }
 
-/** The send flow from the study page up to the review; `confirm` sends it. */
+/** The send flow to B's radiology; `confirm` false stops at the review. */
 async function send(page: Page, uid: string, note: string, confirm = true) {
-  const studyUrl = `${a.app!.baseUrl}/studies/${uid}`;
-  await waitForText(page, studyUrl, "[data-timeline]", /Ontvangen/);
-  await page.click("text=Versturen naar ziekenhuis");
-  await page.waitForSelector("#recipient-q[data-island=ready]");
-  await page.fill("#recipient-q", "zieken");
-  await page.waitForSelector(`#r-${b.ura}`);
-  await page.check(`#r-${b.ura}`);
-  await page.fill("#department", departmentB);
-  await page.fill("#note", note);
-  await page.click("#send-form button[type=submit]");
+  await reviewSendToB(page, pair, uid, note);
   if (!confirm) return;
   await page.click("#confirm-send");
   await page.waitForURL(/\/studies\//);

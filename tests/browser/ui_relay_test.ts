@@ -6,21 +6,20 @@
  * and imports it into B's Orthanc, after which A's timeline shows "imported".
  */
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../support/browser.ts";
+import { hospitalScreen, launchChromium } from "../support/browser.ts";
 import { writeSyntheticStudy } from "../support/dicom_fixtures.ts";
 import { missing } from "../support/peers.ts";
 import { orthancCount, storescuInto, transfersOf } from "../support/relay_gateways.ts";
 import { signInAs } from "../support/ui_demo.ts";
-import { addUser, departmentB, startUiPair, waitForText } from "../support/ui_relay.ts";
+import {
+  addUser,
+  departmentB,
+  reviewSendToB,
+  startUiPair,
+  waitForText,
+} from "../support/ui_relay.ts";
 
-async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1366, height: 768 },
-  });
-  return await context.newPage();
-}
+const newPage = hospitalScreen;
 
 const note = "Graag beoordelen voor het MDO van donderdag.";
 
@@ -47,15 +46,7 @@ Deno.test({
       const sender = await newPage(browser);
       await t.step("A: the sender sends the study to B's radiology with a note", async () => {
         await signInAs(sender, a.app!.baseUrl, "laborant", senderPw);
-        await waitForText(sender, studyUrl, "[data-timeline]", /Ontvangen/);
-        await sender.click("text=Versturen naar ziekenhuis");
-        await sender.waitForSelector("#recipient-q[data-island=ready]");
-        await sender.fill("#recipient-q", "zieken");
-        await sender.waitForSelector(`#r-${b.ura}`);
-        await sender.check(`#r-${b.ura}`);
-        await sender.fill("#department", departmentB);
-        await sender.fill("#note", note);
-        await sender.click("#send-form button[type=submit]");
+        await reviewSendToB(sender, pair, study.studyUid, note);
         assert.equal(await sender.textContent("[data-field=images]"), "6");
         assert.match(
           await sender.textContent("[data-field=recipient]") ?? "",

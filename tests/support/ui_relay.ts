@@ -66,3 +66,25 @@ export async function waitForText(
   }
   throw new Error(`${selector} at ${url} never matched ${pattern}; last: ${text}`);
 }
+
+/**
+ * The send flow at A from the study page up to the review page: B as recipient (searched as you
+ * type), B's department, the note. The caller checks the review and clicks `#confirm-send`.
+ */
+export async function reviewSendToB(
+  page: Page,
+  pair: GatewayPair,
+  studyUid: string,
+  note: string,
+): Promise<void> {
+  const studyUrl = `${pair.a.app!.baseUrl}/studies/${studyUid}`;
+  await waitForText(page, studyUrl, "[data-timeline]", /Ontvangen/);
+  await page.click("text=Versturen naar ziekenhuis");
+  await page.waitForSelector("#recipient-q[data-island=ready]");
+  await page.fill("#recipient-q", "zieken");
+  await page.waitForSelector(`#r-${pair.b.ura}`);
+  await page.check(`#r-${pair.b.ura}`);
+  await page.fill("#department", departmentB);
+  await page.fill("#note", note);
+  await page.click("#send-form button[type=submit]");
+}
