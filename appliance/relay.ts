@@ -7,7 +7,7 @@
  */
 import { hostname } from "node:os";
 import type { AuditTrail } from "../modules/audit/mod.ts";
-import { BeeldpoortError, type Logger } from "../modules/core/mod.ts";
+import { BeeldpoortError, type Logger, subaddress } from "../modules/core/mod.ts";
 import {
   createMailReceiver,
   createMailSender,
@@ -217,10 +217,15 @@ export async function startRelay(
       recipientUra = entry.ura;
     }
     const wanted = new Set(pending);
+    // From the send form: the note travels inside the encryption; the department picks the
+    // address-book endpoint (and so the recipient address B reads the department from).
+    const { note, department } = job.payload as { note?: unknown; department?: unknown };
     try {
       await relay.sendTransfer({
         studyInstanceUid: job.subject ?? "",
         recipientUra,
+        note: typeof note === "string" && note ? note : undefined,
+        department: typeof department === "string" && department ? department : undefined,
         // The job id names the transfer, so a retry resumes it with the parts already sealed.
         transferId: job.id,
         instanceFilter: (i) => wanted.has(i.sopInstanceUid),
@@ -266,8 +271,22 @@ export async function startRelay(
         }
         : {}),
     });
+    if (outcome.kind === "part" && !outcome.repeated) {
+      await recordDepartment(outcome.transferId, to);
+    }
     await spool.delete(spoolId);
   };
+
+  /**
+   * The department a received study is for: the subaddress of the address the message came to
+   * (RFC 5233, `gw+radiologie@zkh-b.example` -> "radiologie"); none for the plain address.
+   */
+  async function recordDepartment(transferId: string, to: string): Promise<void> {
+    const department = subaddress(to).detail;
+    if (!department) return;
+    const uid = (await relay.getTransfer(transferId, "in"))?.studyInstanceUid;
+    if (uid) await services.portal.assignDepartment(uid, department);
+  }
 
   queue.register("peer", peerHandler);
   queue.register(inboundJobKind, inboundHandler);

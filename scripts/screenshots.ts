@@ -1,161 +1,135 @@
 /**
- * `deno task screenshots`: starts one gateway in this process with synthetic demo data, signs in
- * as each role in headless Chromium at 1366x768, and writes PNGs of the main pages to
- * docs/screenshots/. A stand-in "peer" handler moves one image per second so the study timeline is
- * caught mid-transfer (the real relay handler is wired separately).
+ * `deno task screenshots`: starts the demo pair of gateways (tests/support/ui_relay.ts: Ziekenhuis
+ * A and B as real `beeldpoort serve` processes, demo CA, shared address book, Orthanc behind B),
+ * sends synthetic studies from A to B through the web UI, and writes PNGs of the main pages at
+ * 1366x768 to docs/screenshots/: A's dashboard, the send flow, a study timeline during a transfer,
+ * B's settings, B's portal inbox, and the patient download page.
  */
 import type { Page } from "playwright-core";
 import { setUpAdmin } from "../tests/support/auth_browser.ts";
-import { launchChromium } from "../tests/support/browser.ts";
+import { hospitalScreen, launchChromium } from "../tests/support/browser.ts";
+import { writeSyntheticStudy } from "../tests/support/dicom_fixtures.ts";
+import { type Gateway, storescuInto } from "../tests/support/relay_gateways.ts";
+import { signInAs } from "../tests/support/ui_demo.ts";
 import {
-  addDemoHospitals,
-  demoPassword,
-  signInAs,
-  startUiGateway,
-  storeReport,
-  storeStudy,
-} from "../tests/support/ui_demo.ts";
+  addUser,
+  departmentB,
+  reviewSendToB,
+  startUiPair,
+  waitForText,
+} from "../tests/support/ui_relay.ts";
 
 const out = new URL("../docs/screenshots/", import.meta.url).pathname;
 await Deno.mkdir(out, { recursive: true });
+const root = await Deno.makeTempDir({ prefix: "bp-screenshots-" });
 
-const gw = await startUiGateway();
-const { services } = gw;
-const cleanupCa = await addDemoHospitals(services);
+// Small parts, so the timeline of the big study shows parts going out one by one.
+const pair = await startUiPair(root, { BEELDPOORT_XDM__PARTSIZEBYTES: "1000000" });
+const { a, b } = pair;
 const browser = await launchChromium();
 const shoot = async (page: Page, name: string) => {
   await page.screenshot({ path: `${out}${name}.png`, fullPage: false });
   console.log(`docs/screenshots/${name}.png`);
 };
-const newPage = async () =>
-  await (await browser.newContext({
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1366, height: 768 },
-  })).newPage();
+const newPage = () => hospitalScreen(browser);
+
+/** Writes a study and sends it into `gateway` as the modality would. */
+async function acquire(
+  gateway: Gateway,
+  n: number,
+  o: { id: string; name: string; description: string; instances: number; size: number },
+) {
+  const dir = `${root}/study-${n}`;
+  const study = writeSyntheticStudy(dir, {
+    instances: o.instances,
+    series: 2,
+    rows: o.size,
+    cols: o.size,
+    seed: 100 + n,
+    patientId: o.id,
+    patientName: o.name,
+    studyDescription: o.description,
+  });
+  await storescuInto(gateway, dir);
+  return study.studyUid;
+}
+
+/** The send flow to B's radiology; `confirm` false stops at the review. */
+async function send(page: Page, uid: string, note: string, confirm = true) {
+  await reviewSendToB(page, pair, uid, note);
+  if (!confirm) return;
+  await page.click("#confirm-send");
+  await page.waitForURL(/\/studies\//);
+}
 
 try {
-  const people = [
-    ["Jansen^Anna", "CT thorax", 24, 3],
-    ["de Vries^Pieter", "MR knie links", 40, 4],
-    ["Bakker^Fatima", "CT abdomen", 30, 2],
-    ["Visser^Sem", "X-thorax", 2, 1],
-  ] as const;
-  const locals = [];
-  for (const [i, [name, description, instances, series]] of people.entries()) {
-    locals.push(
-      await storeStudy(services, {
-        source: "dicom",
-        patientId: `Z${100234 + i}`,
-        patientName: name,
-        description,
-        accession: `ACC${5510 + i}`,
-        studyDate: `2026031${i}`,
-        instances,
-        series,
-        size: 128,
-      }),
-    );
-  }
-  const received = await storeStudy(services, {
-    source: "mail",
-    patientId: "EXT-8812",
-    patientName: "Jansen^Anna",
-    description: "CT hersenen",
-    accession: "OOST-221",
-    studyDate: "20260308",
-    instances: 12,
-    series: 2,
-    size: 128,
-  });
-  await storeReport(services, received.studyInstanceUid);
-  await storeStudy(services, {
-    source: "mail",
-    patientId: "EXT-9034",
-    patientName: "Mulder^Daan",
-    description: "MR wervelkolom",
-    accession: "WEST-17",
-    studyDate: "20260309",
-    instances: 8,
-    size: 128,
-  });
-  await services.router.putDestination({
-    name: "PACS",
-    kind: "dicom",
-    aeTitle: "PACS",
-    host: "127.0.0.1",
-    port: 1, // nothing listens: the import job shows as failing
-  });
-  await services.router.addRule({
-    name: "ct-naar-pacs",
-    match: { modality: "CT" },
-    actions: [{ type: "forward", destination: "PACS" }],
-  });
-  // A delivered send (for the latency chart) and a dead one (for "needs attention").
-  let slow = false;
-  services.transfer.register("peer", async ({ pending, markDone }) => {
-    for (const item of pending) {
-      await new Promise((r) => setTimeout(r, slow ? 1000 : 20));
-      await markDone([item]);
-    }
-  });
-  const done = await services.transfer.enqueue({
-    kind: "peer",
-    destination: "00000003",
-    subject: locals[1].studyInstanceUid,
-    items: locals[1].sopInstanceUids,
-    payload: { studyInstanceUid: locals[1].studyInstanceUid, recipientUra: "00000003" },
-  });
-  await services.transfer.drain();
-  void done;
-  const dead = await services.transfer.enqueue({
-    kind: "dicom",
-    destination: "OUD-PACS",
-    subject: locals[2].studyInstanceUid,
-    items: locals[2].sopInstanceUids,
-  });
-  await services.transfer.drain();
-  void dead;
+  const [senderPw, caregiverPw] = await Promise.all([
+    addUser(a, "laborant", "sender"),
+    addUser(b, "zorgverlener", "caregiver", departmentB),
+  ]);
+  const studies = [
+    { id: "Z100234", name: "Jansen^Anna", description: "CT thorax", instances: 24, size: 128 },
+    {
+      id: "Z100235",
+      name: "de Vries^Pieter",
+      description: "MR knie links",
+      instances: 16,
+      size: 128,
+    },
+    { id: "Z100236", name: "Bakker^Fatima", description: "CT abdomen", instances: 12, size: 128 },
+    { id: "Z100237", name: "Visser^Sem", description: "CT hersenen", instances: 60, size: 256 },
+  ];
+  const uids = [];
+  for (const [i, s] of studies.entries()) uids.push(await acquire(a, i, s));
 
-  const admin = await newPage();
-  await setUpAdmin(admin, gw.app.setupUrl!);
-  await admin.goto(`${gw.baseUrl}/settings?dryrun=${locals[0].studyInstanceUid}`);
-  await shoot(admin, "settings");
-
-  await services.auth.createUser("laborant", demoPassword, "sender");
-  await services.auth.createUser("zorgverlener", demoPassword, "caregiver");
   const sender = await newPage();
-  await signInAs(sender, gw.baseUrl, "laborant");
-  await sender.goto(`${gw.baseUrl}/dashboard`);
-  await shoot(sender, "dashboard");
+  await signInAs(sender, a.app!.baseUrl, "laborant", senderPw);
+  // Traffic for the charts: two studies delivered to B.
+  await send(sender, uids[0], "Graag beoordelen voor het MDO van donderdag.");
+  await send(sender, uids[1], "Second opinion gevraagd; vergelijk met de MR van vorig jaar.");
+  for (const uid of uids.slice(0, 2)) {
+    await waitForText(sender, `${a.app!.baseUrl}/studies/${uid}`, "[data-timeline]", /Afgeleverd/);
+  }
 
-  await sender.goto(`${gw.baseUrl}/send?study=${locals[0].studyInstanceUid}`);
-  await sender.waitForSelector("#recipient-q[data-island=ready]");
-  await sender.fill("#recipient-q", "zieken");
-  await sender.waitForSelector("#r-00000002");
-  await sender.check("#r-00000002");
-  await sender.fill("#note", "Graag beoordelen voor MDO donderdag. Vergelijk met CT van januari.");
-  await sender.click("#send-form button[type=submit]");
+  await send(sender, uids[2], "Spoed: vraagstelling abces.", false);
   await shoot(sender, "send-flow");
-  slow = true;
   await sender.click("#confirm-send");
   await sender.waitForURL(/\/studies\//);
-  await sender.waitForFunction(
-    () =>
-      /^([5-9]|1\d) van 24/.test(document.querySelector("[data-progress-text]")?.textContent ?? ""),
-    undefined,
-    { timeout: 30_000 },
-  );
-  await shoot(sender, "study-timeline");
 
-  await sender.goto(`${gw.baseUrl}/studies/${locals[3].studyInstanceUid}`);
+  // The big study in parts of 1 MB: caught while its parts go out.
+  await send(sender, uids[3], "Vervolg na val; graag vergelijken.");
+  const timelineUrl = `${a.app!.baseUrl}/studies/${uids[3]}`;
+  for (let i = 0; i < 100; i++) {
+    await sender.goto(timelineUrl);
+    const text = (await sender.textContent("[data-timeline]")) ?? "";
+    if (/Ontvangst bevestigd/.test(text) && !/Afgeleverd/.test(text)) break;
+    if (/Afgeleverd/.test(text)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await shoot(sender, "study-timeline");
+  await waitForText(sender, timelineUrl, "[data-timeline]", /Afgeleverd/);
+  await sender.goto(`${a.app!.baseUrl}/dashboard`);
+  await shoot(sender, "dashboard");
+
+  // B: the caregiver imports the first study; the others wait in the inbox.
+  const caregiver = await newPage();
+  await signInAs(caregiver, b.app!.baseUrl, "zorgverlener", caregiverPw);
+  await caregiver.goto(`${b.app!.baseUrl}/portal/studies/${uids[0]}`);
+  await caregiver.click("#reconcile-new");
+  await caregiver.click(`form[action$="/import"] button`);
+  await waitForText(
+    sender,
+    `${a.app!.baseUrl}/studies/${uids[0]}`,
+    "[data-timeline]",
+    /Geïmporteerd/,
+  );
+  await caregiver.goto(`${b.app!.baseUrl}/portal`);
+  await shoot(caregiver, "portal-inbox");
+
+  await sender.goto(`${a.app!.baseUrl}/studies/${uids[1]}`);
   await sender.click(`form[action$="/links"] button`);
   const url = (await sender.textContent("#link-url"))!.trim();
   const pin = (await sender.textContent("#link-pin"))!.trim();
-
-  const caregiver = await newPage();
-  await signInAs(caregiver, gw.baseUrl, "zorgverlener");
-  await shoot(caregiver, "portal-inbox");
-
   const patient = await newPage();
   await patient.goto(url);
   await patient.fill("#pin", pin);
@@ -165,8 +139,14 @@ try {
     [...document.querySelectorAll(".previews img")].every((i) => (i as HTMLImageElement).complete)
   );
   await shoot(patient, "patient-download");
+
+  // B's settings: its PACS (Orthanc) as destination and import destination.
+  const admin = await newPage();
+  await setUpAdmin(admin, b.app!.setupUrl!);
+  await admin.goto(`${b.app!.baseUrl}/settings?dryrun=${uids[0]}`);
+  await shoot(admin, "settings");
 } finally {
   await browser.close();
-  await gw.stop();
-  await cleanupCa();
+  await pair.close();
+  await Deno.remove(root, { recursive: true });
 }

@@ -14,4 +14,5 @@ export type { LogFields, Logger, LogLevel, LogSink } from "./logger.ts";
 export { newId, newToken } from "./ids.ts";
 export { fixedClock, systemClock } from "./clock.ts";
 export { concatBytes } from "./bytes.ts";
+export { subaddress } from "./subaddress.ts";
 export type { Clock } from "./clock.ts";

@@ -130,6 +130,13 @@ export interface PortalReconciliationsTable {
   decided_at: string;
 }
 
+/** The department a received study was addressed to (modules/portal; migration 010). */
+export interface PortalDepartmentsTable {
+  study_instance_uid: string;
+  department: string;
+  recorded_at: string;
+}
+
 /** An organisation in the address book, one row per source that lists it (modules/addressbook). */
 export interface AddressbookEntriesTable {
   source: string;
@@ -411,6 +418,7 @@ export interface DatabaseSchema {
   portal_links: PortalLinksTable;
   portal_link_grants: PortalLinkGrantsTable;
   portal_reconciliations: PortalReconciliationsTable;
+  portal_departments: PortalDepartmentsTable;
   routing_deliveries: RoutingDeliveriesTable;
   transfer_jobs: TransferJobsTable;
   transfer_items: TransferItemsTable;

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerSession } from "smtp-server";
-import type { Logger } from "../core/mod.ts";
+import { type Logger, subaddress } from "../core/mod.ts";
 import { dataStreamView } from "./data_stream.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 
@@ -145,7 +145,8 @@ export async function createMailReceiver(options: MailReceiverOptions): Promise<
     },
 
     onRcptTo(address, session, callback) {
-      if (!accepted.has(address.address.toLowerCase())) {
+      // RFC 5233: a subaddress of an accepted address is accepted (a department's address).
+      if (!accepted.has(subaddress(address.address).mailbox)) {
         log.info("smtp recipient refused", {
           recipient: address.address,
           remoteAddress: session.remoteAddress,

@@ -8,7 +8,7 @@ import { readInstanceHeader } from "../dicom/mod.ts";
 import { seal } from "../smime/mod.ts";
 import type { StudyInstance } from "../studies/mod.ts";
 import { base64Lines, packXdm, type XdmInstance, type XdmStudy } from "../xdm/mod.ts";
-import { concatBytes, newId } from "../core/mod.ts";
+import { concatBytes, newId, subaddress } from "../core/mod.ts";
 import type { RelayContext } from "./context.ts";
 import { RelayNothingToSend, RelayRecipientUnusable, RelayTransferNotFound } from "./errors.ts";
 import type { DispositionNotice } from "./mdn.ts";
@@ -319,7 +319,8 @@ export function createOutbound(ctx: RelayContext) {
     }
     const transferId = part?.transfer_id ?? notice.transferId;
     const transfer = transferId ? await transferRow(db, "out", transferId) : undefined;
-    if (!transfer || transfer.peer_address !== from) {
+    // The peer answers from its mailbox; we may have written to a department's subaddress of it.
+    if (!transfer || subaddress(transfer.peer_address).mailbox !== subaddress(from).mailbox) {
       ctx.log.warn("notification for no transfer of ours from this peer; ignored", {
         from,
         originalMessageId: notice.originalMessageId,

@@ -1,5 +1,5 @@
 /** Headless Debian Chromium driven by playwright-core (its own browser download is not used). */
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 export const chromiumPath = "/usr/bin/chromium";
 
@@ -17,4 +17,14 @@ export function launchChromium(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** A fresh page the size of a hospital screen (1366x768) that accepts the test certificates. */
+export async function hospitalScreen(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    acceptDownloads: true,
+    viewport: { width: 1366, height: 768 },
+  });
+  return await context.newPage();
 }

@@ -255,6 +255,8 @@ export function writeSyntheticStudy(
     rows?: number;
     cols?: number;
     patientId?: string;
+    patientName?: string;
+    studyDescription?: string;
     transferSyntax?: "explicit" | "implicit";
     /** Same seed, same UIDs and bytes. */
     seed?: number;
@@ -279,6 +281,8 @@ export function writeSyntheticStudy(
       rows: options.rows,
       cols: options.cols,
       patientId: options.patientId,
+      patientName: options.patientName,
+      studyDescription: options.studyDescription,
       seriesNumber: seriesIndex + 1,
       instanceNumber: i + 1,
       transferSyntax: options.transferSyntax,

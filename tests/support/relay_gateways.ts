@@ -45,6 +45,13 @@ export interface GatewayPairOptions {
   maxMessageBytes?: number;
   /** Start the gateways (default true); false leaves starting to the caller. */
   start?: boolean;
+  /** A's rule that sends every study from MODALITY to B (default true; false: send by hand). */
+  rule?: boolean;
+  /**
+   * Departments of B in the address book, each with its own endpoint at the subaddress
+   * `gw+<department>@zkh-b.example` (RFC 5233), which B reads the department from.
+   */
+  departmentsB?: string[];
 }
 
 /** The demo's two gateways, their PKI and B's Orthanc. */
@@ -70,25 +77,36 @@ async function addressBookBundle(
     city: string;
     address: string;
     cert: string;
+    departments: string[];
   }[],
   maxMessageBytes: number,
 ): Promise<Record<string, unknown>> {
   const resources: Resource[] = [];
   for (const g of gateways) {
     const der = (await loadCertificatePem(g.cert)).der;
+    const endpoint = (id: string, address: string) => ({
+      id,
+      address,
+      formats: ["xdm" as const],
+      maxMessageBytes,
+      contentEncryption: [...encryptionAndSigning],
+      certificates: [{ der, use: "encryption" as const }, { der, use: "signing" as const }],
+    });
+    const [local, domain] = g.address.split("@");
     resources.push(...organisation({
       id: g.id,
       ura: g.ura,
       name: g.name,
       city: g.city,
-      endpoints: [{
-        id: `${g.id}-mail`,
-        address: g.address,
-        formats: ["xdm"],
-        maxMessageBytes,
-        contentEncryption: [...encryptionAndSigning],
-        certificates: [{ der, use: "encryption" }, { der, use: "signing" }],
-      }],
+      endpoints: [
+        endpoint(`${g.id}-mail`, g.address),
+        ...g.departments.map((d) => endpoint(`${g.id}-${d}`, `${local}+${d}@${domain}`)),
+      ],
+      services: g.departments.map((d) => ({
+        id: `${g.id}-${d}-service`,
+        name: d,
+        endpointIds: [`${g.id}-${d}`],
+      })),
     }));
   }
   return {
@@ -187,6 +205,7 @@ export async function createGatewayPair(
       city: s.city,
       address: gateways[i].address,
       cert: gateways[i].identity.certPath,
+      departments: i === 1 ? options.departmentsB ?? [] : [],
     })),
     options.maxMessageBytes ?? 50_000_000,
   );
@@ -204,16 +223,18 @@ export async function createGatewayPair(
     "127.0.0.1",
     String(orthanc.dicomPort),
   );
-  const rulePath = join(root, "rule-a.json");
-  await Deno.writeTextFile(
-    rulePath,
-    JSON.stringify({
-      name: "Studies from MODALITY to Ziekenhuis B",
-      match: { callingAe: "MODALITY" },
-      actions: [{ type: "send", recipient: b.ura }],
-    }),
-  );
-  await a.cli("rules", "add", rulePath);
+  if (options.rule ?? true) {
+    const rulePath = join(root, "rule-a.json");
+    await Deno.writeTextFile(
+      rulePath,
+      JSON.stringify({
+        name: "Studies from MODALITY to Ziekenhuis B",
+        match: { callingAe: "MODALITY" },
+        actions: [{ type: "send", recipient: b.ura }],
+      }),
+    );
+    await a.cli("rules", "add", rulePath);
+  }
   const pair: GatewayPair = {
     pki,
     tls,

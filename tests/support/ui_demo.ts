@@ -62,10 +62,15 @@ export async function createDemoUsers(services: Services): Promise<void> {
 }
 
 /** Signs in a user without TOTP (sender, caregiver) from the login page. */
-export async function signInAs(page: Page, baseUrl: string, username: string): Promise<void> {
+export async function signInAs(
+  page: Page,
+  baseUrl: string,
+  username: string,
+  password = demoPassword,
+): Promise<void> {
   await page.goto(`${baseUrl}/login`);
   await page.fill("#username", username);
-  await page.fill("#password", demoPassword);
+  await page.fill("#password", password);
   await page.click("main button[type=submit]");
   await page.waitForLoadState();
 }

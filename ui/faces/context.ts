@@ -66,3 +66,19 @@ export async function formList(c: Context<Env>, name: string): Promise<string[]>
   const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
   return list.filter((v): v is string => typeof v === "string");
 }
+
+/**
+ * Names people read for job destinations: a "peer" job's destination is a URA, shown as the
+ * hospital's name from the address book; anything else (a DICOM destination) as it is.
+ */
+export async function destinationNames(
+  f: FacesContext,
+  destinations: Iterable<string>,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const d of new Set(destinations)) {
+    const entry = /^\d{8}$/.test(d) ? await f.deps.addressBook.get(d) : null;
+    out[d] = entry?.name ?? d;
+  }
+  return out;
+}

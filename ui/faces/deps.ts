@@ -38,6 +38,8 @@ export interface FacesDeps {
   addressBook: AddressBook;
   portal: Portal;
   /** The relay's transfer view, once the relay is wired (parts, acknowledgements). */
-  relay?: { listTransfers(query?: { limit?: number }): Promise<TransferStatus[]> };
+  relay?: {
+    listTransfers(query?: { limit?: number; direction?: "in" | "out" }): Promise<TransferStatus[]>;
+  };
   system: SystemView;
 }

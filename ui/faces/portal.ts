@@ -39,16 +39,46 @@ export function portalRoutes(f: FacesContext): void {
   const { route, deps } = f;
   const notFound = (c: Context<Env>) => c.html(errorPage(c.get("page"), "error.notFound"), 404);
 
-  /** A received (mail) study, or null: the portal shows nothing else. */
-  async function receivedStudy(uid: string): Promise<StudySummary | null> {
+  /** The signed-in caregiver's department (`user add --department`), or null. */
+  async function departmentOf(c: Context<Env>): Promise<string | null> {
+    const id = c.get("session")!.user.id;
+    return (await deps.auth.listUsers()).find((u) => u.id === id)?.department ?? null;
+  }
+
+  /**
+   * A received (mail) study the caregiver may see, or null: the portal shows nothing else. A
+   * study addressed to another department is not theirs (ui/pages/portal.ts, the inbox).
+   */
+  async function receivedStudy(c: Context<Env>, uid: string): Promise<StudySummary | null> {
     const study = await deps.studies.getStudy(uid);
-    return study && study.source === "mail" ? study : null;
+    if (!study || study.source !== "mail") return null;
+    const mine = (await departmentOf(c))?.trim().toLowerCase();
+    const to = await deps.portal.departmentOf(uid);
+    return !mine || !to || to.toLowerCase() === mine ? study : null;
+  }
+
+  /** The inbound relay transfer that brought a study (its sender, and what to confirm), if any. */
+  async function inboundTransfer(uid: string) {
+    const transfers = await deps.relay?.listTransfers({ direction: "in", limit: 500 }) ?? [];
+    return transfers.find((x) => x.studyInstanceUid === uid);
   }
 
   route.get("/portal", caregiver, async (c) => {
-    const items = await deps.portal.inbox();
-    for (const { study } of items) await f.viewed(c, study, "portal");
-    return c.html(portalPage(c.get("page"), items));
+    const department = await departmentOf(c);
+    const items = await deps.portal.inbox({ department });
+    const senders = new Map<string, string>();
+    const transfers = await deps.relay?.listTransfers({ direction: "in", limit: 500 }) ?? [];
+    const lines = [];
+    for (const item of items) {
+      await f.viewed(c, item.study, "portal");
+      const x = transfers.find((x) => x.studyInstanceUid === item.study.studyInstanceUid);
+      const ura = x?.peerUra;
+      if (ura && !senders.has(ura)) {
+        senders.set(ura, (await deps.addressBook.get(ura))?.name ?? ura);
+      }
+      lines.push({ ...item, from: (ura && senders.get(ura)) || x?.peerAddress || "" });
+    }
+    return c.html(portalPage(c.get("page"), lines, department));
   });
 
   async function renderStudy(
@@ -82,14 +112,14 @@ export function portalRoutes(f: FacesContext): void {
   }
 
   route.get("/portal/studies/:uid", caregiver, async (c) => {
-    const study = await receivedStudy(c.req.param("uid") ?? "");
+    const study = await receivedStudy(c, c.req.param("uid") ?? "");
     if (!study) return notFound(c);
     await f.viewed(c, study, "portal-study");
     return await renderStudy(c, study);
   });
 
   route.post("/portal/studies/:uid/reconcile", caregiver, async (c) => {
-    const study = await receivedStudy(c.req.param("uid") ?? "");
+    const study = await receivedStudy(c, c.req.param("uid") ?? "");
     if (!study) return notFound(c);
     const form = await formFields(c);
     const t = c.get("page").t;
@@ -120,7 +150,7 @@ export function portalRoutes(f: FacesContext): void {
   });
 
   route.post("/portal/studies/:uid/import", caregiver, async (c) => {
-    const study = await receivedStudy(c.req.param("uid") ?? "");
+    const study = await receivedStudy(c, c.req.param("uid") ?? "");
     if (!study) return notFound(c);
     const t = c.get("page").t;
     const destination = deps.system.importDestination;
@@ -130,17 +160,22 @@ export function portalRoutes(f: FacesContext): void {
     }
     const items = (await deps.studies.studyInstances(study.studyInstanceUid))
       .map((i) => i.sopInstanceUid);
+    // With the transfer id the relay confirms the import to the sender once the job is delivered.
+    const transfer = await inboundTransfer(study.studyInstanceUid);
     await queueForStudy(f, c, study, {
       kind: "dicom",
       destination,
       items,
-      payload: { reason: "portal import" },
+      payload: {
+        reason: "portal import",
+        ...(transfer ? { relayTransferId: transfer.transferId } : {}),
+      },
     }, "import");
     return await renderStudy(c, study, { message: t("portal.importQueued") });
   });
 
   route.get("/portal/studies/:uid/download", caregiver, async (c) => {
-    const study = await receivedStudy(c.req.param("uid") ?? "");
+    const study = await receivedStudy(c, c.req.param("uid") ?? "");
     if (!study) return notFound(c);
     const { stream, instances } = await deps.portal.archive(study.studyInstanceUid);
     await f.audit(c, {

@@ -15,7 +15,13 @@ import { errorPage } from "../pages/error.ts";
 import { label } from "../pages/format.ts";
 import { sendPage, sendReviewPage, type SeriesChoice } from "../pages/send.ts";
 import { linkCreatedPage, studiesPage, studyPage, type TimelineEntry } from "../pages/study.ts";
-import { type FacesContext, formFields, formList, queueForStudy } from "./context.ts";
+import {
+  destinationNames,
+  type FacesContext,
+  formFields,
+  formList,
+  queueForStudy,
+} from "./context.ts";
 
 const staff = { roles: ["admin", "sender"] } as const;
 const sender = { roles: ["sender"] } as const;
@@ -53,11 +59,15 @@ export function studyRoutes(f: FacesContext): void {
     const jobCounts: Record<string, number> = {};
     for (const j of jobs) {
       jobCounts[j.state] = (jobCounts[j.state] ?? 0) + 1;
-      if (j.state !== "done" || j.updatedAt < dayAgo) continue;
+      // Delivery time is that of deliveries (to a PACS or a hospital), not of mail processed here.
+      if (j.state !== "done" || j.updatedAt < dayAgo || !["dicom", "peer"].includes(j.kind)) {
+        continue;
+      }
       const i = bucket(j.updatedAt);
-      if (i >= 0) latencies[i].push((Date.parse(j.updatedAt) - Date.parse(j.createdAt)) / 60_000);
+      if (i >= 0) latencies[i].push((Date.parse(j.updatedAt) - Date.parse(j.createdAt)) / 1000);
     }
     const shown = recent.slice(0, 20);
+    const attention = jobs.filter((j) => j.state === "dead" || j.state === "failed").slice(0, 10);
     // NEN 7513: the overview shows patient ids, so showing it is an access to those patients.
     for (const study of shown) await f.viewed(c, study, "dashboard");
     return c.html(dashboardPage(c.get("page"), {
@@ -77,7 +87,8 @@ export function studyRoutes(f: FacesContext): void {
       })),
       syncRuns,
       sources: deps.system.addressBookSources,
-      attention: jobs.filter((j) => j.state === "dead" || j.state === "failed").slice(0, 10),
+      attention,
+      destinationNames: await destinationNames(f, attention.map((j) => j.destination)),
     }));
   });
 
@@ -110,10 +121,16 @@ export function studyRoutes(f: FacesContext): void {
         text: `${study.callingAe}`,
       });
     }
+    const names = await destinationNames(
+      f,
+      events.map((e) => (e.detail as Record<string, unknown>).destination).filter(
+        (d): d is string => typeof d === "string",
+      ),
+    );
     for (const e of events) {
       const d = e.detail as Record<string, unknown>;
       const parts: string[] = [];
-      if (d.destination) parts.push(`→ ${d.destination}`);
+      if (d.destination) parts.push(`→ ${names[String(d.destination)] ?? d.destination}`);
       if (typeof d.itemsDone === "number") parts.push(`${d.itemsDone}/${d.itemsTotal ?? "?"}`);
       if (d.rule) parts.push(String(d.rule));
       if (d.error) parts.push(String(d.error));
@@ -123,9 +140,14 @@ export function studyRoutes(f: FacesContext): void {
       const transfers = (await deps.relay.listTransfers({ limit: 200 }))
         .filter((x) => x.studyInstanceUid === study.studyInstanceUid);
       for (const x of transfers) {
+        // People read the hospital's name; the address is for the admin (relay show).
+        const peer = (x.peerUra && (await deps.addressBook.get(x.peerUra))?.name) ||
+          x.peerAddress;
+        const arrow = x.direction === "out" ? "→" : "←";
         for (const e of x.events) {
-          const part = e.partNumber ? ` ${e.partNumber}/${x.partCount ?? "?"}` : "";
-          out.push({ at: e.at, kind: e.kind, text: `${x.peerAddress}${part}` });
+          const part = e.partNumber ? ` · ${e.partNumber}/${x.partCount ?? "?"}` : "";
+          const why = ["held", "failed"].includes(e.kind) && e.detail ? ` · ${e.detail}` : "";
+          out.push({ at: e.at, kind: e.kind, text: `${arrow} ${peer}${part}${why}` });
         }
       }
     }
@@ -152,6 +174,7 @@ export function studyRoutes(f: FacesContext): void {
         jobs,
         links,
         destinations: destinations.map((d) => d.name),
+        destinationNames: await destinationNames(f, jobs.map((j) => j.destination)),
         canSend: role === "sender",
         canOperate: true,
         ...extra,
@@ -250,6 +273,7 @@ export function studyRoutes(f: FacesContext): void {
     const t = c.get("page").t;
     const { series, bySeries } = await seriesOf(study.studyInstanceUid);
     const note = (form.note ?? "").slice(0, 2000);
+    const department = (form.department ?? "").trim().slice(0, 100);
     const again = async (key: Parameters<typeof t>[0]) => ({
       response: c.html(
         sendPage(c.get("page"), {
@@ -259,7 +283,7 @@ export function studyRoutes(f: FacesContext): void {
           results: form.recipient
             ? (await deps.addressBook.get(form.recipient).then((e) => (e ? [e] : [])))
             : [],
-          chosen: { series: chosenSeries, recipient: form.recipient ?? "", note },
+          chosen: { series: chosenSeries, recipient: form.recipient ?? "", note, department },
           error: t(key),
         }),
         400,
@@ -270,7 +294,10 @@ export function studyRoutes(f: FacesContext): void {
     if (picked.length === 0) return await again("send.pickSeries");
     let recipient;
     try {
-      recipient = await deps.addressBook.recipient(form.recipient);
+      // A department picks that department's endpoint (its address tells the recipient whom for).
+      recipient = await deps.addressBook.recipient(form.recipient, {
+        department: department || undefined,
+      });
     } catch (error) {
       if (error instanceof RecipientNotUsable || error instanceof NotFoundError) {
         return await again("send.recipientUnusable");
@@ -282,6 +309,7 @@ export function studyRoutes(f: FacesContext): void {
       study,
       recipient,
       note,
+      department,
       series: picked.map((s) => s.seriesInstanceUid),
       items,
       bytes: picked.reduce((n, s) => n + s.bytes, 0),
@@ -298,6 +326,7 @@ export function studyRoutes(f: FacesContext): void {
       instances: r.items.length,
       bytes: r.bytes,
       note: r.note,
+      department: r.department,
     }));
   });
 
@@ -309,7 +338,12 @@ export function studyRoutes(f: FacesContext): void {
       kind: "peer",
       destination: r.recipient.ura,
       items: r.items,
-      payload: { studyInstanceUid: uid, recipientUra: r.recipient.ura, note: r.note },
+      payload: {
+        studyInstanceUid: uid,
+        recipientUra: r.recipient.ura,
+        note: r.note,
+        ...(r.department ? { department: r.department } : {}),
+      },
     }, "send");
     f.log.info("send queued from the UI", { jobId: job.id, recipientUra: r.recipient.ura });
     return c.redirect(`/studies/${encodeURIComponent(uid)}?sent=${job.id}`, 303);

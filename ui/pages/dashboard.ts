@@ -37,6 +37,8 @@ export interface DashboardData {
   syncRuns: SyncRun[];
   sources: string[];
   attention: TransferJob[];
+  /** Display names of job destinations (hospital names for URAs). */
+  destinationNames?: Record<string, string>;
 }
 
 /** Free space below this fraction is a warning. */
@@ -157,7 +159,7 @@ export function dashboardPage(ctx: PageContext, d: DashboardData): string {
             ${d.attention.map((j) =>
               html`
                 <tr>
-                  <td>${j.destination}</td>
+                  <td>${d.destinationNames?.[j.destination] ?? j.destination}</td>
                   <td>${label(t, "jobstate", j.state)}</td>
                   <td>${j.lastError ?? ""}</td>
                   <td>${j.subject &&

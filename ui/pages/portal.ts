@@ -17,13 +17,26 @@ function matchText(ctx: PageContext, m: PatientMatch): string {
   return t("portal.matchOpen");
 }
 
-/** The caregiver's inbox: studies received by mail. */
-export function portalPage(ctx: PageContext, items: InboxItem[]): string {
+/** One inbox line: the study, and who sent it (the hospital's name, else its address). */
+export type InboxLine = InboxItem & { from: string };
+
+/**
+ * The caregiver's inbox: studies received by mail for their department (`department` null: a
+ * caregiver without department, who sees every department's).
+ */
+export function portalPage(
+  ctx: PageContext,
+  items: InboxLine[],
+  department: string | null,
+): string {
   const t = ctx.t;
   return renderPage(
     ctx,
     t("portal.title"),
     html`
+      <p class="muted" data-department=${department ?? ""}>${department
+        ? t("portal.forDepartment", { department })
+        : t("portal.allDepartments")}</p>
       ${items.length === 0 ? html`<p class="muted">${t("portal.empty")}</p>` : html`
         <table class="studies inbox">
           <thead>
@@ -38,7 +51,7 @@ export function portalPage(ctx: PageContext, items: InboxItem[]): string {
             </tr>
           </thead>
           <tbody>
-            ${items.map(({ study, match }) =>
+            ${items.map(({ study, match, note, department: to, from }) =>
               html`
                 <tr data-study=${study.studyInstanceUid} data-match=${match.kind}>
                   <td><a href=${`/portal/studies/${
@@ -48,9 +61,17 @@ export function portalPage(ctx: PageContext, items: InboxItem[]): string {
                   )}</a></td>
                   <td>${personName(study.patientName)}</td>
                   <td>${study.patientId}</td>
-                  <td>${study.description ?? ""} ${dicomDate(study.studyDate)}</td>
+                  <td>${study.description ?? ""} ${dicomDate(study.studyDate)}${note
+                    ? html`<br /><span class="muted" data-note>${t("portal.note")}: ${note}</span>`
+                    : ""}</td>
                   <td class="num">${study.instances}</td>
-                  <td>${study.callingAe}</td>
+                  <td data-from>${from}${to
+                    ? html`<br /><span class="muted" data-to>${
+                      t("portal.toDepartment", {
+                        department: to,
+                      })
+                    }</span>`
+                    : ""}</td>
                   <td class=${match.kind === "open" ? "attention" : ""}>${matchText(
                     ctx,
                     match,

@@ -18,7 +18,7 @@ export function sendPage(ctx: PageContext, d: {
   series: SeriesChoice[];
   query: string;
   results: AddressBookEntry[];
-  chosen: { series: string[]; recipient: string; note: string };
+  chosen: { series: string[]; recipient: string; note: string; department?: string };
   error?: string;
 }): string {
   const t = ctx.t;
@@ -70,6 +70,15 @@ export function sendPage(ctx: PageContext, d: {
             }</label>`
           )}
         </fieldset>
+        <label for="department">${t("send.department")}</label>
+        <input id="department" name="department" value=${d.chosen.department ?? ""}
+          list="departments" autocomplete="off" aria-describedby="department-hint" />
+        <datalist id="departments">
+          ${[...new Set(d.results.flatMap((e) => e.departments.map((x) => x.name)))].map((n) =>
+            html`<option value=${n} />`
+          )}
+        </datalist>
+        <small id="department-hint" class="muted">${t("send.departmentHint")}</small>
         <label for="note">${t("send.note")}</label>
         <textarea id="note" name="note" rows="4" maxlength="2000">${d.chosen.note}</textarea>
         <button type="submit">${t("send.review")}</button>
@@ -99,6 +108,7 @@ export function sendReviewPage(ctx: PageContext, d: {
   instances: number;
   bytes: number;
   note: string;
+  department: string;
 }): string {
   const t = ctx.t;
   return renderPage(
@@ -121,6 +131,12 @@ export function sendReviewPage(ctx: PageContext, d: {
         <dd data-field="recipient">${d.recipient.name}${d.recipient.city
           ? `, ${d.recipient.city}`
           : ""} (URA ${d.recipient.ura}) — ${d.recipient.endpoint.address}</dd>
+        ${d.department
+          ? html`
+            <dt>${t("send.department")}</dt>
+            <dd data-field="department">${d.department}</dd>
+          `
+          : ""}
         <dt>${t("send.note")}</dt>
         <dd data-field="note" class="prewrap">${d.note || "—"}</dd>
       </dl>
@@ -129,6 +145,7 @@ export function sendReviewPage(ctx: PageContext, d: {
         <input type="hidden" name="study" value=${d.study.studyInstanceUid} />
         <input type="hidden" name="recipient" value=${d.recipient.ura} />
         <input type="hidden" name="note" value=${d.note} />
+        <input type="hidden" name="department" value=${d.department} />
         ${d.series.map((s) => html`<input type="hidden" name="series" value=${s} />`)}
         <button type="submit" id="confirm-send">${t("send.confirm")}</button>
         <a href=${`/send?study=${encodeURIComponent(d.study.studyInstanceUid)}`}>${t(

@@ -21,6 +21,8 @@ export interface StudyPageData {
   links: PatientLink[];
   /** Destinations a dead "dicom" job can be redirected to. */
   destinations: string[];
+  /** Display names of job destinations (hospital names for URAs). */
+  destinationNames?: Record<string, string>;
   canSend: boolean;
   canOperate: boolean;
   message?: string;
@@ -138,7 +140,7 @@ export function studyPage(ctx: PageContext, d: StudyPageData): string {
                 <tr data-job=${j.id} data-state=${j.state}>
                   <td>${when(j.createdAt)}</td>
                   <td>${label(t, "jobkind", j.kind)}</td>
-                  <td>${j.destination}</td>
+                  <td>${d.destinationNames?.[j.destination] ?? j.destination}</td>
                   <td data-job-state=${j.id}>${label(t, "jobstate", j.state)}${j.lastError &&
                     html`<br /><small class="error">${j.lastError}</small>`}</td>
                   <td>${jobProgress(ctx, j)}</td>

@@ -6,6 +6,7 @@ import * as relay from "./007_relay.ts";
 import * as authAudit from "./005_auth_audit.ts";
 import * as routingTransfer from "./004_routing_transfer.ts";
 import * as portal from "./009_portal.ts";
+import * as portalDepartments from "./010_portal_departments.ts";
 
 /**
  * Every migration in order. Names are permanent: a migration that has shipped is never renamed or
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   "005_auth_audit": authAudit,
   "007_relay": relay,
   "009_portal": portal,
+  "010_portal_departments": portalDepartments,
 };
