@@ -4,9 +4,10 @@
  * Built and read with our own DER code rather than pkijs: pkijs has no AuthEnvelopedData, cannot
  * unwrap PKCS#1 v1.5 keys through WebCrypto, and holds about ten copies of a large payload.
  */
-import { concatBytes } from "../core/mod.ts";
 import {
   constants,
+  createCipheriv,
+  createDecipheriv,
   createPublicKey,
   privateDecrypt,
   publicEncrypt,
@@ -56,71 +57,55 @@ export type ContentAlgorithm = "aes-256-gcm" | "aes-256-cbc";
 
 /**
  * Encrypts `parts` (joined, they are the content) for every recipient and returns the DER
- * ContentInfo as segments, so the ciphertext is not copied again before base64. The cipher runs in
- * WebCrypto: about three times node:crypto's speed here, and off the main thread, so a transport
- * keeps sending while a part is sealed.
+ * ContentInfo as segments, so the ciphertext is not copied again before base64.
  */
-export async function encryptContent(
+export function encryptContent(
   parts: readonly Uint8Array[],
   recipients: readonly Certificate[],
   algorithm: ContentAlgorithm,
-): Promise<Encoded> {
+): Encoded {
   if (recipients.length === 0) throw new SmimeFormatError("at least one recipient is needed");
   const cek = randomBytes(32);
   const recipientInfos = recipients.map((r) => keyTransRecipientInfo(r, cek));
-  const plaintext = concatBytes(parts);
+  const ciphertext: Uint8Array[] = [];
+  let total = 0;
+  const push = (b: Uint8Array) => {
+    if (b.length > 0) {
+      ciphertext.push(b);
+      total += b.length;
+    }
+  };
+  const feed = (cipher: { update(b: Uint8Array): Uint8Array }) => {
+    for (const p of parts) for (const slice of slices(p)) push(cipher.update(slice));
+  };
   if (algorithm === "aes-256-gcm") {
     // RFC 5084 §3.2: 12-octet nonce, 16-octet ICV; a fresh key per message makes a random nonce safe.
     const nonce = randomBytes(12);
-    const sealed = new Uint8Array(
-      await subtle.encrypt(
-        { name: "AES-GCM", iv: view(nonce), tagLength: 128 },
-        await contentKey("AES-GCM", cek, "encrypt"),
-        view(plaintext),
-      ),
-    );
-    // WebCrypto appends the tag to the ciphertext; CMS carries it as the separate mac field.
-    const ciphertext = sealed.subarray(0, sealed.length - 16);
-    const mac = sealed.slice(sealed.length - 16);
+    const cipher = createCipheriv("aes-256-gcm", cek, nonce, { authTagLength: 16 });
+    feed(cipher);
+    push(cipher.final());
+    const mac = cipher.getAuthTag();
     const eci = encryptedContentInfo(
       sequence(objectIdentifier(oids.aes256Gcm), sequence(octetString(nonce), integer(16))),
-      [ciphertext],
-      ciphertext.length,
+      ciphertext,
+      total,
     );
     // RFC 5083 §2.1: version 0, no authAttrs (content type is id-data), mac.
     const authEnveloped = sequence(integer(0), tlv(0x31, ...recipientInfos), eci, octetString(mac));
     return sequence(objectIdentifier(oids.authEnvelopedData), tlv(0xa0, authEnveloped));
   }
   const iv = randomBytes(16);
-  // PKCS#7 padding (RFC 5652 §6.3), as WebCrypto's AES-CBC applies it.
-  const ciphertext = new Uint8Array(
-    await subtle.encrypt(
-      { name: "AES-CBC", iv: view(iv) },
-      await contentKey("AES-CBC", cek, "encrypt"),
-      view(plaintext),
-    ),
-  );
+  const cipher = createCipheriv("aes-256-cbc", cek, iv);
+  feed(cipher);
+  push(cipher.final());
   const eci = encryptedContentInfo(
     sequence(objectIdentifier(oids.aes256Cbc), octetString(iv)),
-    [ciphertext],
-    ciphertext.length,
+    ciphertext,
+    total,
   );
   // RFC 5652 §6.1: version 0 when only version-0 KeyTransRecipientInfos and no originator info.
   const enveloped = sequence(integer(0), tlv(0x31, ...recipientInfos), eci);
   return sequence(objectIdentifier(oids.envelopedData), tlv(0xa0, enveloped));
-}
-
-const subtle = globalThis.crypto.subtle;
-
-/** WebCrypto's BufferSource wants an ArrayBuffer-backed view; ours never share memory. */
-const view = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
-
-function contentKey(
-  name: "AES-GCM" | "AES-CBC",
-  cek: Uint8Array,
-  use: "encrypt" | "decrypt",
-): Promise<CryptoKey> {
-  return subtle.importKey("raw", view(cek), name, false, [use]);
 }
 
 function encryptedContentInfo(
@@ -173,11 +158,11 @@ export interface Decrypted {
 }
 
 /** Decrypts an EnvelopedData or AuthEnvelopedData ContentInfo (DER or BER) with our key. */
-export async function decryptContent(
+export function decryptContent(
   buf: Uint8Array,
   certificate: Certificate,
   key: PrivateKey,
-): Promise<Decrypted> {
+): Decrypted {
   const info = expect(readTlv(buf, 0), UNIVERSAL, 16, "ContentInfo");
   const [typeTlv, wrapped] = children(buf, info);
   const type = oid(buf, typeTlv);
@@ -231,7 +216,12 @@ export async function decryptContent(
 
   let total = 0;
   for (const s of segments) total += s.length;
-  let out: Uint8Array;
+  const out = new Uint8Array(total);
+  let n = 0;
+  const put = (b: Uint8Array) => {
+    out.set(b, n);
+    n += b.length;
+  };
   try {
     if (cipher.aead) {
       // RFC 5084 §3.2 GCMParameters { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }.
@@ -241,27 +231,18 @@ export async function decryptContent(
       if (![12, 13, 14, 15, 16].includes(icvLength) || mac!.length !== icvLength) {
         throw new SmimeIntegrityError("GCM tag length does not match its parameters");
       }
-      let additionalData: Uint8Array | undefined;
+      const decipher = createDecipheriv(cipher.name as "aes-256-gcm", cek, nonce, {
+        authTagLength: icvLength,
+      });
       if (authAttrs) {
         // RFC 5083 §2.2: the AAD is the DER of authAttrs with an explicit SET OF tag.
-        additionalData = Uint8Array.from(raw(buf, authAttrs));
-        additionalData[0] = 0x31;
+        const aad = Uint8Array.from(raw(buf, authAttrs));
+        aad[0] = 0x31;
+        decipher.setAAD(aad);
       }
-      // WebCrypto wants the tag after the ciphertext: one joined copy, then the cipher runs off
-      // the main thread (and about three times faster than node:crypto here).
-      const sealed = concatBytes([...segments, mac!]);
-      out = new Uint8Array(
-        await subtle.decrypt(
-          {
-            name: "AES-GCM",
-            iv: view(nonce),
-            tagLength: icvLength * 8,
-            ...(additionalData ? { additionalData: view(additionalData) } : {}),
-          },
-          await contentKey("AES-GCM", cek, "decrypt"),
-          view(sealed),
-        ),
-      );
+      decipher.setAuthTag(mac!);
+      for (const s of segments) for (const slice of slices(s)) put(decipher.update(slice));
+      put(decipher.final());
     } else {
       const iv = octets(buf, expect(paramsTlv, UNIVERSAL, 4, "CBC IV"));
       if (iv.length !== 16) throw new SmimeFormatError("AES-CBC IV is not 16 octets");
@@ -270,14 +251,9 @@ export async function decryptContent(
           "AES-CBC ciphertext length is not a multiple of the block size",
         );
       }
-      const ciphertext = segments.length === 1 ? segments[0] : concatBytes(segments);
-      out = new Uint8Array(
-        await subtle.decrypt(
-          { name: "AES-CBC", iv: view(iv) },
-          await contentKey("AES-CBC", cek, "decrypt"),
-          view(ciphertext),
-        ),
-      );
+      const decipher = createDecipheriv(cipher.name, cek, iv);
+      for (const s of segments) for (const slice of slices(s)) put(decipher.update(slice));
+      put(decipher.final());
     }
   } catch (error) {
     if (error instanceof SmimeFormatError || error instanceof SmimeIntegrityError) throw error;
@@ -288,7 +264,16 @@ export async function decryptContent(
       { cause: error },
     );
   }
-  return { content: out, algorithm: cipher.name, keyTransport };
+  return { content: out.subarray(0, n), algorithm: cipher.name, keyTransport };
+}
+
+/**
+ * 1 MiB views of `bytes`. Feeding the cipher in slices keeps its transient copies (node-compat
+ * copies each input and output across the Rust boundary) at slice size instead of part size.
+ */
+function* slices(bytes: Uint8Array): Generator<Uint8Array> {
+  const step = 1 << 20;
+  for (let at = 0; at < bytes.length; at += step) yield bytes.subarray(at, at + step);
 }
 
 /** The segments of an OCTET STRING (primitive, or constructed as openssl streams it), uncopied. */

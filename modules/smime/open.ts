@@ -89,9 +89,13 @@ const pkcs7Signature = new Set(["application/pkcs7-signature", "application/x-pk
  * await Deno.writeFile("part.eml", opened.content);
  * ```
  */
-export async function open(options: OpenOptions): Promise<OpenedMessage> {
+export function open(options: OpenOptions): Promise<OpenedMessage> {
+  return Promise.resolve().then(() => openNow(options));
+}
+
+function openNow(options: OpenOptions): OpenedMessage {
   const envelope = outerCms(options.message);
-  const decrypted = await decryptContent(envelope, options.recipientCert, options.recipientKey);
+  const decrypted = decryptContent(envelope, options.recipientCert, options.recipientKey);
   const extra = options.expectedSigner instanceof Certificate ? [options.expectedSigner] : [];
   const { verified, signedAs } = verifyInner(decrypted.content, extra);
   validateSigner(

@@ -65,7 +65,11 @@ const encoder = new TextEncoder();
  * });
  * ```
  */
-export async function seal(options: SealOptions): Promise<Uint8Array> {
+export function seal(options: SealOptions): Promise<Uint8Array> {
+  return Promise.resolve().then(() => sealNow(options));
+}
+
+function sealNow(options: SealOptions): Uint8Array {
   const algorithm = options.algorithm ?? "aes-256-gcm";
   if (algorithm !== "aes-256-gcm" && algorithm !== "aes-256-cbc") {
     throw new SmimeFormatError(`unknown content encryption "${algorithm}"`);
@@ -104,11 +108,7 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
   if (options.includeSigner && !recipients.some((r) => r.equals(options.signerCert))) {
     recipients.push(options.signerCert);
   }
-  const envelope = await encryptContent(
-    [head, options.content, signaturePart],
-    recipients,
-    algorithm,
-  );
+  const envelope = encryptContent([head, options.content, signaturePart], recipients, algorithm);
   const smimeType = algorithm === "aes-256-gcm" ? "authEnveloped-data" : "enveloped-data";
   let headers = "";
   for (const [name, value] of Object.entries(options.headers ?? {})) {
