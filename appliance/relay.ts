@@ -177,6 +177,7 @@ export async function startRelay(
     log: deps.log,
     partSizeBytes: config.xdm.partSizeBytes,
     onTransferComplete: (transfer) => imports.transferComplete(transfer),
+    onPartStored: (part) => imports.partStored(part),
     onTransferState: async (change) => {
       settling.set(change.transferId, change);
       await settleJob(change);

@@ -8,9 +8,20 @@
  * Reconciliation today (`relay.importPolicy`): `auto` imports everything; `bsn` imports only when
  * the package's BSN belongs to a patient of a study acquired here (source not "mail"), else holds
  * it; `hold` holds everything. Matching on local ids and the portal's decision come later.
+ *
+ * With `auto`, each part's instances go to the PACS as soon as the part is stored (one "dicom" job
+ * per part, payload `relayPart`), so the import runs alongside the rest of the transfer instead
+ * of after it. When all parts are in, one more job takes whatever no part job covers (a part
+ * stored just before a crash); the sender hears "imported" only once every job linked to the
+ * transfer is done. Jobs track items by SOP Instance UID and cover disjoint sets: exactly once.
  */
 import type { Logger } from "../modules/core/mod.ts";
-import { type CompletedTransfer, recordEvent, type Relay } from "../modules/relay/mod.ts";
+import {
+  type CompletedTransfer,
+  recordEvent,
+  type Relay,
+  type StoredPart,
+} from "../modules/relay/mod.ts";
 import type { TransferJob } from "../modules/transfer/mod.ts";
 import type { Config } from "./config/schema.ts";
 import type { Services } from "./services.ts";
@@ -21,6 +32,12 @@ type Decision = { import: true; why: string } | { import: false; why: string };
 function linkOf(job: TransferJob): string | undefined {
   const id = job.kind === "dicom" ? job.payload.relayTransferId : undefined;
   return typeof id === "string" ? id : undefined;
+}
+
+/** The part a per-part import job carries, or undefined for a whole-transfer job. */
+function partOf(job: TransferJob): number | undefined {
+  const part = job.payload.relayPart;
+  return typeof part === "number" ? part : undefined;
 }
 
 /** The import side of the relay; `attach` gives it the relay once that exists. */
@@ -70,9 +87,29 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
       await timeline(transfer.transferId, "held", decision.why);
       return;
     }
-    const jobs = await queue.list({ subject: transfer.studyInstanceUid });
-    if (jobs.some((j) => linkOf(j) === transfer.transferId)) return;
-    const instances = await services.studies.studyInstances(transfer.studyInstanceUid);
+    const linked = (await queue.list({ subject: transfer.studyInstanceUid }))
+      .filter((j) => linkOf(j) === transfer.transferId);
+    if (linked.some((j) => partOf(j) === undefined)) return;
+    const covered = new Set<string>();
+    for (const j of linked) for (const i of await queue.items(j.id)) covered.add(i.item);
+    const instances = (await services.studies.studyInstances(transfer.studyInstanceUid))
+      .filter((i) => !covered.has(i.sopInstanceUid));
+    if (instances.length === 0) {
+      // Every instance went with its part: nothing left but to confirm once those jobs are done.
+      await timeline(
+        transfer.transferId,
+        "import-queued",
+        `${decision.why}; ${linked.length} part jobs to ${config.relay.importDestination}`,
+      );
+      log.info("received study queued for import", {
+        transferId: transfer.transferId,
+        destination: config.relay.importDestination,
+        instances: covered.size,
+        partJobs: linked.length,
+      });
+      await confirm(transfer.transferId);
+      return;
+    }
     const job = await queue.enqueue({
       kind: "dicom",
       destination: config.relay.importDestination,
@@ -91,11 +128,37 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
       "import-queued",
       `${decision.why}; job ${job.id} to ${job.destination}`,
     );
+    await confirm(transfer.transferId); // in case the job already finished
   }
 
+  /** `onPartStored`: with `auto`, the part's instances go to the PACS now (once per part). */
+  async function partStored(part: StoredPart): Promise<void> {
+    if (config.relay.importPolicy !== "auto" || !config.relay.importDestination) return;
+    if (!part.studyInstanceUid || part.sopInstanceUids.length === 0) return;
+    const jobs = await queue.list({ subject: part.studyInstanceUid });
+    if (
+      jobs.some((j) => linkOf(j) === part.transferId && partOf(j) === part.partNumber)
+    ) return;
+    await queue.enqueue({
+      kind: "dicom",
+      destination: config.relay.importDestination,
+      subject: part.studyInstanceUid,
+      items: part.sopInstanceUids,
+      payload: { relayTransferId: part.transferId, relayPart: part.partNumber },
+    });
+  }
+
+  /**
+   * Confirms to the sender once the whole transfer is in the PACS: every part in, the final
+   * import step queued (timeline "import-queued") and every job linked to the transfer done.
+   */
   async function confirm(transferId: string): Promise<void> {
     const status = await relay?.getTransfer(transferId, "in");
     if (!relay || !status || status.state === "imported") return;
+    if (!status.events.some((e) => e.kind === "import-queued")) return;
+    const linked = (await queue.list({ subject: status.studyInstanceUid ?? undefined }))
+      .filter((j) => linkOf(j) === transferId);
+    if (linked.length === 0 || linked.some((j) => j.state !== "done")) return;
     await relay.confirmImported(transferId);
     log.info("import confirmed to the sender", { transferId, peer: status.peerAddress });
   }
@@ -107,6 +170,7 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
 
   return {
     transferComplete,
+    partStored,
     attach(r: Relay) {
       relay = r;
     },

@@ -175,7 +175,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
   }
 
   async function storeDocuments(pkg: XdmPackage, env: Envelope, transferId: string) {
-    let instances = 0;
+    const sopInstanceUids: string[] = [];
     const callingAe = `MAIL:${env.entry!.ura}`;
     for (const doc of pkg.documents) {
       if (doc.isManifest) continue; // the KOS describes the study; the PACS gets the images
@@ -190,10 +190,11 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         }
         const h = header as ReturnType<typeof readInstanceHeader>;
         const stored = await spool.put(ReadableStream.from([bytes]));
+        const sopInstanceUid = h.sopInstanceUid ?? doc.uniqueId ?? doc.entryUuid;
         try {
           const outcome = await studies.recordInstance({
             header: h,
-            sopInstanceUid: h.sopInstanceUid ?? doc.uniqueId ?? doc.entryUuid,
+            sopInstanceUid,
             sopClassUid: h.sopClassUid ?? doc.formatCode?.code ?? "",
             transferSyntaxUid: h.transferSyntaxUid ?? "",
             callingAe,
@@ -207,7 +208,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
           await spool.delete(stored.id);
           throw error;
         }
-        instances++;
+        sopInstanceUids.push(sopInstanceUid);
       } else {
         const stored = await spool.put(pkg.openDocument(doc));
         const inserted = await db.insertInto("relay_documents").values({
@@ -222,7 +223,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) await spool.delete(stored.id);
       }
     }
-    return instances;
+    return sopInstanceUids;
   }
 
   /** Stores one XDM part unless it is already in; returns whether it was a duplicate. */
@@ -261,7 +262,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
       const known = await db.selectFrom("relay_parts").select("part_number")
         .where("direction", "=", "in").where("transfer_id", "=", info.transferId)
         .where("part_number", "=", info.partNumber).executeTakeFirst();
-      if (known) return { info, duplicate: true };
+      if (known) return { info, duplicate: true, studyUid: undefined, sopInstanceUids: [] };
       const studyUid = info.studyInstanceUid ??
         pkg.documents.flatMap((d) => d.referenceIds)
           .find((r) => r.endsWith("studyInstanceUID"))?.split("^")[0];
@@ -282,12 +283,13 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         created_at: at,
         updated_at: at,
       }).onConflict((oc) => oc.doNothing()).execute();
-      let instances;
+      let sopInstanceUids: string[];
       try {
-        instances = await storeDocuments(pkg, env, info.transferId);
+        sopInstanceUids = await storeDocuments(pkg, env, info.transferId);
       } catch (error) {
         throw refusalOf(error) ?? error;
       }
+      const instances = sopInstanceUids.length;
       const inserted = await db.insertInto("relay_parts").values({
         direction: "in",
         transfer_id: info.transferId,
@@ -322,7 +324,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
           studyInstanceUid: studyUid,
         });
       }
-      return { info, duplicate: false };
+      return { info, duplicate: false, studyUid, sopInstanceUids, patient: pkg.patient };
     } finally {
       pkg.close();
     }
@@ -502,7 +504,19 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
           })`,
         );
       }
-      const { info, duplicate } = await importPart(env, decodedBody(zipPart));
+      const stored = await importPart(env, decodedBody(zipPart));
+      const { info, duplicate } = stored;
+      if (!duplicate && stored.patient) {
+        await options.onPartStored?.({
+          transferId: info.transferId,
+          partNumber: info.partNumber,
+          partCount: info.partCount,
+          studyInstanceUid: stored.studyUid ?? "",
+          senderUra: env.entry!.ura,
+          patient: stored.patient,
+          sopInstanceUids: stored.sopInstanceUids,
+        });
+      }
       const complete = await completeIfAllIn(info.transferId);
       await sendProcessed(env);
       await recordMessage(env, "part", "stored");

@@ -141,6 +141,7 @@ export type {
   RelayOptions,
   RelayTransport,
   SendTransferRequest,
+  StoredPart,
   TransferState,
   TransferStateChange,
   TransferStatus,

@@ -186,6 +186,17 @@ export function createOutbound(ctx: RelayContext) {
       });
     }
     const sealed = new Set((await partRows(db, "out", transferId)).map((p) => p.part_number));
+    // Pipeline: part n goes onto the wire while part n+1 is packed and sealed. Parts leave in
+    // order, one at a time, and at most one sealed part waits for its turn, so memory stays at
+    // one part being sealed whatever the study size.
+    let sending: Promise<void> = Promise.resolve();
+    let sendFailure: { error: unknown } | undefined;
+    const sendInTurn = async (partNumber: number) => {
+      await sending;
+      if (sendFailure) throw sendFailure.error;
+      sending = sendPart(transferId, partNumber, endpoint.address)
+        .catch((error) => void (sendFailure ??= { error }));
+    };
     const xdmInstances: XdmInstance[] = instances.map((i) => ({
       sopInstanceUid: i.sopInstanceUid,
       sopClassUid: i.sopClassUid,
@@ -195,81 +206,87 @@ export function createOutbound(ctx: RelayContext) {
       size: i.size,
       open: () => lazySpoolStream(() => spool.get(i.spoolId)),
     }));
-    for await (
-      const part of packXdm({
-        instances: xdmInstances,
-        study,
-        note: request.note,
-        sender: {
-          ura: identity.ura,
-          organizationName: identity.organizationName,
-          email: identity.address,
-        },
-        recipient: {
-          email: endpoint.address,
-          ura: recipient.ura,
-          organizationName: recipient.name,
-        },
-        partSizeBytes: partSize,
-        transferId,
-        now: ctx.clock.now(),
-        product: options.product,
-      })
-    ) {
-      if (sealed.has(part.partNumber)) {
-        // Sealed before a crash: keep those exact bytes; the packer still wants this part read.
-        await part.stream.pipeTo(new WritableStream());
-        continue;
+    try {
+      for await (
+        const part of packXdm({
+          instances: xdmInstances,
+          study,
+          note: request.note,
+          sender: {
+            ura: identity.ura,
+            organizationName: identity.organizationName,
+            email: identity.address,
+          },
+          recipient: {
+            email: endpoint.address,
+            ura: recipient.ura,
+            organizationName: recipient.name,
+          },
+          partSizeBytes: partSize,
+          transferId,
+          now: ctx.clock.now(),
+          product: options.product,
+        })
+      ) {
+        if (sealed.has(part.partNumber)) {
+          // Sealed before a crash: keep those exact bytes; the packer still wants this part read.
+          await part.stream.pipeTo(new WritableStream());
+          continue;
+        }
+        const head = buildPart([
+          ["Content-Type", `application/zip; name="${part.fileName}"`],
+          ["Content-Transfer-Encoding", "base64"],
+          ["Content-Disposition", `attachment; filename="${part.fileName}"`],
+        ], "");
+        const entity = concatBytes([head, ...await collectChunks(base64Lines(part.stream))]);
+        const messageId = ctx.messageId(`${transferId}.${part.partNumber}`);
+        const raw = await seal({
+          content: entity,
+          signerCert: ctx.signer.certificate,
+          signerKey: ctx.signer.key,
+          signerChain: identity.chain,
+          recipients: [certificate],
+          algorithm,
+          headers: {
+            From: identity.address,
+            To: endpoint.address,
+            // No patient data outside the encryption: the Subject names only the transfer.
+            Subject:
+              `Beeldpoort beeldoverdracht ${transferId} deel ${part.partNumber}/${part.partCount}`,
+            "Message-ID": messageId,
+            Date: ctx.mailDate(),
+            "Disposition-Notification-To": identity.address,
+          },
+        });
+        const stored = await spool.put(ReadableStream.from([raw]));
+        await db.insertInto("relay_parts").values({
+          direction: "out",
+          transfer_id: transferId,
+          part_number: part.partNumber,
+          part_count: part.partCount,
+          message_id: messageId,
+          spool_id: stored.id,
+          bytes: raw.length,
+          instance_count: part.instanceCount,
+          state: "packed",
+          reason: null,
+          created_at: ctx.now(),
+          sent_at: null,
+          acknowledged_at: null,
+        }).execute();
+        await db.updateTable("relay_transfers").set({ part_count: part.partCount })
+          .where("direction", "=", "out").where("id", "=", transferId).execute();
+        await ctx.event("out", transferId, "part-sealed", {
+          partNumber: part.partNumber,
+          detail: `${part.instanceCount} instances, ${raw.length} bytes, ${algorithm}`,
+        });
+        await sendInTurn(part.partNumber);
       }
-      const head = buildPart([
-        ["Content-Type", `application/zip; name="${part.fileName}"`],
-        ["Content-Transfer-Encoding", "base64"],
-        ["Content-Disposition", `attachment; filename="${part.fileName}"`],
-      ], "");
-      const entity = concatBytes([head, ...await collectChunks(base64Lines(part.stream))]);
-      const messageId = ctx.messageId(`${transferId}.${part.partNumber}`);
-      const raw = await seal({
-        content: entity,
-        signerCert: ctx.signer.certificate,
-        signerKey: ctx.signer.key,
-        signerChain: identity.chain,
-        recipients: [certificate],
-        algorithm,
-        headers: {
-          From: identity.address,
-          To: endpoint.address,
-          // No patient data outside the encryption: the Subject names only the transfer.
-          Subject:
-            `Beeldpoort beeldoverdracht ${transferId} deel ${part.partNumber}/${part.partCount}`,
-          "Message-ID": messageId,
-          Date: ctx.mailDate(),
-          "Disposition-Notification-To": identity.address,
-        },
-      });
-      const stored = await spool.put(ReadableStream.from([raw]));
-      await db.insertInto("relay_parts").values({
-        direction: "out",
-        transfer_id: transferId,
-        part_number: part.partNumber,
-        part_count: part.partCount,
-        message_id: messageId,
-        spool_id: stored.id,
-        bytes: raw.length,
-        instance_count: part.instanceCount,
-        state: "packed",
-        reason: null,
-        created_at: ctx.now(),
-        sent_at: null,
-        acknowledged_at: null,
-      }).execute();
-      await db.updateTable("relay_transfers").set({ part_count: part.partCount })
-        .where("direction", "=", "out").where("id", "=", transferId).execute();
-      await ctx.event("out", transferId, "part-sealed", {
-        partNumber: part.partNumber,
-        detail: `${part.instanceCount} instances, ${raw.length} bytes, ${algorithm}`,
-      });
-      await sendPart(transferId, part.partNumber, endpoint.address);
+    } finally {
+      // Never leave a send running behind a failed pack: a retry would race it.
+      await sending;
     }
+    if (sendFailure) throw sendFailure.error;
     // Parts sealed before a crash but never handed over.
     for (const part of await partRows(db, "out", transferId)) {
       if (part.state === "packed") await sendPart(transferId, part.part_number, endpoint.address);

@@ -87,6 +87,22 @@ export interface CompletedTransfer {
   documents: ReceivedDocument[];
 }
 
+/**
+ * One part of an inbound transfer, just verified, stored and indexed: its instances may go on into
+ * the PACS before the other parts arrive.
+ */
+export interface StoredPart {
+  transferId: string;
+  partNumber: number;
+  partCount: number;
+  studyInstanceUid: string;
+  senderUra: string;
+  /** The patient as the sender's package names it. */
+  patient: XdmPatientInfo;
+  /** The SOP Instance UIDs this part brought, as indexed. */
+  sopInstanceUids: string[];
+}
+
 /** Everything the relay needs; the appliance builds it from configuration. */
 export interface RelayOptions {
   db: Kysely<DatabaseSchema>;
@@ -106,6 +122,12 @@ export interface RelayOptions {
    * calls `confirmImported`.
    */
   onTransferComplete?: (transfer: CompletedTransfer) => Promise<void>;
+  /**
+   * Called once per part when it is first stored, before the sender hears "processed". A part
+   * stored before a crash is not offered again: `onTransferComplete` must pick up what no part
+   * call took.
+   */
+  onPartStored?: (part: StoredPart) => Promise<void>;
   /**
    * Called after a peer's notification moved one of our outbound transfers to `delivered`,
    * `imported` or `failed` (the appliance acknowledges or fails the delivery job with it). A

@@ -14,7 +14,8 @@
  *
  * Options (environment): BENCH_INSTANCES (4000), BENCH_SIZE (rows = columns, 512), BENCH_DIR
  * (/tmp/bp-bench-relay; the generated study is kept there for the next run), BENCH_VERIFY (1:
- * compare every instance in Orthanc with the file sent).
+ * compare every instance in Orthanc with the file sent), BENCH_STEPS (1: print every step of both
+ * gateways, each part sent, stored and processed, to see where the time goes).
  */
 import { newUid, writeSyntheticStudy } from "../../tests/support/dicom_fixtures.ts";
 import { freePort, tempDir } from "../../tests/support/appliance.ts";
@@ -31,6 +32,7 @@ const instances = Number(Deno.env.get("BENCH_INSTANCES") ?? 4000);
 const size = Number(Deno.env.get("BENCH_SIZE") ?? 512);
 const root = Deno.env.get("BENCH_DIR") ?? "/tmp/bp-bench-relay";
 const verify = Deno.env.get("BENCH_VERIFY") !== "0";
+const allSteps = Deno.env.get("BENCH_STEPS") === "1";
 const quietSeconds = 1;
 const mb = (bytes: number | null) => (bytes === null ? null : Math.round(bytes / 1e5) / 10);
 
@@ -104,7 +106,9 @@ try {
     timeoutMs: 3_600_000,
     verify,
     onStep: (line) => {
-      if (!/mail <|SMTP:|notification processed|part \d+\/\d+ of/.test(line)) console.log(line);
+      if (allSteps || !/mail <|SMTP:|notification processed|part \d+\/\d+ of/.test(line)) {
+        console.log(line);
+      }
     },
   });
 } finally {
