@@ -150,14 +150,19 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
 
   /**
    * Confirms to the sender once the whole transfer is in the PACS: every part in, the final
-   * import step queued (timeline "import-queued") and every job linked to the transfer done.
+   * import step queued (timeline "import-queued", or a whole-transfer job such as the portal's)
+   * and every job linked to the transfer done.
    */
   async function confirm(transferId: string): Promise<void> {
     const status = await relay?.getTransfer(transferId, "in");
     if (!relay || !status || status.state === "imported") return;
-    if (!status.events.some((e) => e.kind === "import-queued")) return;
     const linked = (await queue.list({ subject: status.studyInstanceUid ?? undefined }))
       .filter((j) => linkOf(j) === transferId);
+    // Part jobs alone do not prove the whole study went: wait for the final step (ours, queued
+    // with "import-queued", or a whole-transfer job such as the portal's import of a held study).
+    const finalQueued = status.events.some((e) => e.kind === "import-queued") ||
+      linked.some((j) => partOf(j) === undefined);
+    if (!finalQueued) return;
     if (linked.length === 0 || linked.some((j) => j.state !== "done")) return;
     await relay.confirmImported(transferId);
     log.info("import confirmed to the sender", { transferId, peer: status.peerAddress });
