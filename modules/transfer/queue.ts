@@ -546,7 +546,12 @@ export function createTransferQueue(options: TransferQueueOptions) {
 
     /** The peer acknowledged a `waiting-ack` job: it is done. */
     async acknowledge(id: string): Promise<TransferJob> {
-      const job = await operatorUpdate(id, ["waiting-ack"], { state: "done" }, "acknowledge");
+      await operatorUpdate(id, ["waiting-ack"], { state: "done" }, "acknowledge");
+      // The peer confirmed the whole job: its items count as delivered from now on (progress
+      // bars, and a later retry of a follow-up never offers them again).
+      await db.updateTable("transfer_items").set({ done: 1 }).where("job_id", "=", id)
+        .where("done", "=", 0).execute();
+      const job = await toJob(await row(id));
       await emit({ kind: "delivered", job });
       return job;
     },

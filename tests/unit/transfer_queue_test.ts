@@ -178,3 +178,21 @@ Deno.test("permanent errors and old age make a job dead; retry, redirect and can
   assert.equal((await queue.get(other.id)).lastError, "cancelled by operator");
   await database.close();
 });
+
+Deno.test("a job waiting for the peer's acknowledgement counts every item delivered once acknowledged", async () => {
+  const { database, queue } = await setup();
+  queue.register("peer", () => Promise.resolve({ waitForAck: true as const }));
+  const job = await queue.enqueue({
+    kind: "peer",
+    destination: "00000022",
+    items: ["a", "b", "c"],
+  });
+  await queue.drain();
+  const waiting = await queue.get(job.id);
+  assert.equal(waiting.state, "waiting-ack");
+  assert.deepEqual(waiting.items, { total: 3, done: 0 });
+  const acknowledged = await queue.acknowledge(job.id);
+  assert.equal(acknowledged.state, "done");
+  assert.deepEqual(acknowledged.items, { total: 3, done: 3 });
+  await database.close();
+});
