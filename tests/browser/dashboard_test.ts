@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freePort, startAppliance, tempDir } from "../support/appliance.ts";
+import { dicomEnv, freePort, startAppliance, tempDir } from "../support/appliance.ts";
 import { setUpAdmin } from "../support/auth_browser.ts";
 import { launchChromium } from "../support/browser.ts";
 import { dcmtk } from "../support/dicom_harness.ts";
@@ -14,11 +14,7 @@ Deno.test({
   fn: async () => {
     using dir = tempDir();
     const dicomPort = freePort();
-    const app = await startAppliance(dir.path, {
-      BEELDPOORT_DICOM__HOST: "127.0.0.1",
-      BEELDPOORT_DICOM__PORT: String(dicomPort),
-      BEELDPOORT_DICOM__ALLOWEDSENDERS: "CT_ZAAL3",
-    });
+    const app = await startAppliance(dir.path, dicomEnv(dicomPort, "CT_ZAAL3"));
     const browser = await launchChromium();
     try {
       const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freePort, runCli, startAppliance, tempDir } from "../support/appliance.ts";
+import { dicomEnv, freePort, runCli, startAppliance, tempDir } from "../support/appliance.ts";
 import { datasetBytes, dcmtk } from "../support/dicom_harness.ts";
 import { writeSyntheticStudy } from "../support/dicom_fixtures.ts";
 import { missing } from "../support/peers.ts";
@@ -40,11 +40,7 @@ Deno.test({
   fn: async () => {
     using dir = tempDir();
     const dicomPort = freePort();
-    const app = await startAppliance(dir.path, {
-      BEELDPOORT_DICOM__HOST: "127.0.0.1",
-      BEELDPOORT_DICOM__PORT: String(dicomPort),
-      BEELDPOORT_DICOM__ALLOWEDSENDERS: "MODALITY1",
-    });
+    const app = await startAppliance(dir.path, dicomEnv(dicomPort, "MODALITY1"));
     try {
       const study = writeSyntheticStudy(`${dir.path}/sent`, {
         instances: 12,
@@ -106,11 +102,7 @@ Deno.test({
   fn: async () => {
     using dir = tempDir();
     const dicomPort = freePort();
-    const app = await startAppliance(dir.path, {
-      BEELDPOORT_DICOM__HOST: "127.0.0.1",
-      BEELDPOORT_DICOM__PORT: String(dicomPort),
-      BEELDPOORT_DICOM__ALLOWEDSENDERS: "CT1,MR2",
-    });
+    const app = await startAppliance(dir.path, dicomEnv(dicomPort, "CT1,MR2"));
     try {
       const ok = await dcmtk("echoscu", [
         "-aec",
@@ -144,11 +136,7 @@ Deno.test({
   fn: async () => {
     using dir = tempDir();
     const dicomPort = freePort();
-    const env = {
-      BEELDPOORT_DICOM__HOST: "127.0.0.1",
-      BEELDPOORT_DICOM__PORT: String(dicomPort),
-      BEELDPOORT_DICOM__ALLOWEDSENDERS: "*",
-    };
+    const env = dicomEnv(dicomPort, "*");
     const init = await runCli(["init"], { cwd: dir.path, env });
     assert.equal(init.code, 0, init.stderr);
     const spool = `${dir.path}/data/spool`;
@@ -206,11 +194,7 @@ Deno.test({
   fn: async () => {
     using dir = tempDir();
     const dicomPort = freePort();
-    const app = await startAppliance(dir.path, {
-      BEELDPOORT_DICOM__HOST: "127.0.0.1",
-      BEELDPOORT_DICOM__PORT: String(dicomPort),
-      BEELDPOORT_DICOM__ALLOWEDSENDERS: "ORTHANC",
-    });
+    const app = await startAppliance(dir.path, dicomEnv(dicomPort, "ORTHANC"));
     const orthanc = await startOrthanc({
       dir: `${dir.path}/orthanc`,
       httpPort: freePort(),

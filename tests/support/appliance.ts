@@ -5,6 +5,15 @@ export { freePort };
 
 const mainTs = new URL("../../appliance/main.ts", import.meta.url).pathname;
 
+/** Environment for an appliance that takes DICOM on loopback `port` from `senders` (AE titles). */
+export function dicomEnv(port: number, senders: string): Record<string, string> {
+  return {
+    BEELDPOORT_DICOM__HOST: "127.0.0.1",
+    BEELDPOORT_DICOM__PORT: String(port),
+    BEELDPOORT_DICOM__ALLOWEDSENDERS: senders,
+  };
+}
+
 /** A fresh temporary directory for one test, removed by the returned cleanup. */
 export function tempDir(prefix = "bp-test-"): { path: string; [Symbol.dispose](): void } {
   const path = Deno.makeTempDirSync({ prefix });

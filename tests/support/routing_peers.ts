@@ -1,14 +1,12 @@
 /** Helpers for the routing integration tests and the forward benchmark: an appliance set up with
  * one destination and one rule, and polling of its CLI. */
-import { freePort, runCli, startAppliance } from "./appliance.ts";
+import { dicomEnv, freePort, runCli, startAppliance } from "./appliance.ts";
 import type { ApplianceProcess } from "./appliance.ts";
 
 /** Environment for a fast appliance: loopback DICOM, any sender, short quiet period and retries. */
 export function routingEnv(dicomPort: number, extra: Record<string, string> = {}) {
   return {
-    BEELDPOORT_DICOM__HOST: "127.0.0.1",
-    BEELDPOORT_DICOM__PORT: String(dicomPort),
-    BEELDPOORT_DICOM__ALLOWEDSENDERS: "*",
+    ...dicomEnv(dicomPort, "*"),
     BEELDPOORT_SPOOL__DURABILITY: "os",
     BEELDPOORT_STUDIES__QUIETPERIODSECONDS: "1",
     BEELDPOORT_STUDIES__CHECKINTERVALMS: "100",
