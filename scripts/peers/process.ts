@@ -98,10 +98,20 @@ export async function isListening(port: number, hostname = "127.0.0.1"): Promise
   }
 }
 
-/** A port that was free a moment ago. */
+/**
+ * A port that was free a moment ago. Picked below Linux's ephemeral range (32768-60999): a port
+ * the kernel hands out for "port 0" listeners and outgoing connections could otherwise be taken
+ * again between this check and the peer's bind (seen once in CI as AddrInUse).
+ */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error("no free port found between 20000 and 32000");
 }
