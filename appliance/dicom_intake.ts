@@ -1,4 +1,4 @@
-import { concatBytes, type Logger } from "../modules/core/mod.ts";
+import type { Logger } from "../modules/core/mod.ts";
 import {
   type InstanceHeader,
   readInstanceHeader,
@@ -14,12 +14,18 @@ import { type StudyIndex, UnindexableInstance } from "../modules/studies/mod.ts"
  * the pixel data in any sane object. */
 const headerCaptureBytes = 256 * 1024;
 
-/** Copies the first `limit` bytes passing through, without delaying or altering the stream. */
+/**
+ * Copies the first `limit` bytes passing through, after `head`, without delaying or altering the
+ * stream; `bytes()` is `head` plus that prefix in one buffer (no second copy to join them).
+ */
 function prefixCapture(
+  head: Uint8Array,
   limit: number,
 ): { stream: TransformStream<Uint8Array, Uint8Array>; bytes(): Uint8Array } {
-  const captured = new Uint8Array(limit);
-  let filled = 0;
+  const captured = new Uint8Array(head.byteLength + limit);
+  captured.set(head);
+  let filled = head.byteLength;
+  limit += head.byteLength;
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       if (filled < limit) {
@@ -57,7 +63,7 @@ export function createDicomIntake(
 ): StoreHandler {
   const log = deps.log.child({ module: "intake" });
   return async (request) => {
-    const capture = prefixCapture(headerCaptureBytes);
+    const capture = prefixCapture(request.meta, headerCaptureBytes);
     let digested: (content: PutResult) => void = () => {};
     const digest = new Promise<PutResult>((resolve) => (digested = resolve));
     const put = deps.spool.put(request.dataset.pipeThrough(capture.stream), {
@@ -87,7 +93,7 @@ export function createDicomIntake(
 
     let header: InstanceHeader = {};
     try {
-      header = readInstanceHeader(concatBytes([request.meta, capture.bytes()]));
+      header = readInstanceHeader(capture.bytes());
     } catch (error) {
       log.warn("dataset header could not be parsed", {
         sopInstanceUid: request.sopInstanceUid,
