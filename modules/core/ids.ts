@@ -2,9 +2,14 @@ import { randomBytes } from "node:crypto";
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+let lastMs = -1;
+let lastRandom = 0n;
+
 /**
  * A time-ordered unique id (26 characters, ULID layout: 48-bit milliseconds, 80 random bits), so ids
- * sort by creation time in the database and in `ls`.
+ * sort by creation time in the database and in `ls`. Within this process ids are strictly
+ * increasing even inside one millisecond (the random part counts up, as monotonic ULIDs do), so
+ * rows ordered by id keep their creation order.
  *
  * @example
  * ```ts
@@ -12,15 +17,25 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
  * ```
  */
 export function newId(now: number = Date.now()): string {
+  let random: bigint;
+  if (now <= lastMs) {
+    now = lastMs;
+    random = (lastRandom + 1n) & ((1n << 80n) - 1n);
+  } else {
+    random = 0n;
+    for (const byte of randomBytes(10)) random = (random << 8n) | BigInt(byte);
+    // leave headroom so a burst within one millisecond does not wrap around
+    random &= (1n << 79n) - 1n;
+  }
+  lastMs = now;
+  lastRandom = random;
   let time = "";
   let t = now;
   for (let i = 0; i < 10; i++) {
     time = crockford[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const random = randomBytes(10);
-  let bits = 0n;
-  for (const byte of random) bits = (bits << 8n) | BigInt(byte);
+  let bits = random;
   let rand = "";
   for (let i = 0; i < 16; i++) {
     rand = crockford[Number(bits & 31n)] + rand;

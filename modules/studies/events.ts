@@ -27,9 +27,6 @@ export interface StudyEvent {
   detail: Record<string, unknown>;
 }
 
-/** Ids sort in write order even within one millisecond (timelines are ordered by id). */
-let lastMs = 0;
-
 /** Writes one event; `db` may be a transaction so the event commits with what it describes. */
 export async function insertEvent(
   db: Kysely<DatabaseSchema>,
@@ -39,7 +36,9 @@ export async function insertEvent(
   detail: Record<string, unknown> = {},
 ): Promise<void> {
   await db.insertInto("study_events").values({
-    id: newId(lastMs = Math.max(Date.parse(at), lastMs + 1)),
+    // newId is monotonic: ids sort in write order even within one millisecond (timelines are
+    // ordered by id).
+    id: newId(Date.parse(at)),
     study_instance_uid: studyInstanceUid,
     at,
     kind,

@@ -112,11 +112,9 @@ export function createTransferQueue(options: TransferQueueOptions) {
     return found;
   }
 
-  // Ids sort in creation order even within one millisecond: equal priority and due time go FIFO.
-  let lastIdMs = 0;
-
   async function enqueue(request: EnqueueRequest, executor: Db = db): Promise<TransferJob> {
-    const id = newId(lastIdMs = Math.max(clock.now().getTime(), lastIdMs + 1));
+    // newId is monotonic, so equal priority and due time go FIFO even within one millisecond.
+    const id = newId(clock.now().getTime());
     const now = nowIso();
     const insert = async (tx: Db) => {
       await tx.insertInto("transfer_jobs").values({
