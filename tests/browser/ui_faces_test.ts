@@ -217,6 +217,8 @@ Deno.test({
           await patient.goto(url);
           await patient.fill("#pin", pin);
           await patient.click("main button[type=submit]");
+          // the previews load as images after the page: let them finish before counting uses
+          await patient.waitForLoadState("networkidle");
           const zip = unzipSync(await download(patient, "#download-zip"));
           const dicom = Object.keys(zip).filter((n) => n.startsWith("DICOM/")).sort();
           assert.equal(dicom.length, 3);
