@@ -61,7 +61,10 @@ export async function startAppliance(
   env: Record<string, string> = {},
 ): Promise<ApplianceProcess> {
   const port = freePort();
-  const child = startPeer(Deno.execPath(), ["run", "-A", mainTs, "serve"], {
+  // BP_DEV_RUN_FLAGS adds deno flags to every appliance started here, e.g. for profiling:
+  // BP_DEV_RUN_FLAGS="--v8-flags=--prof,--logfile=/tmp/prof-%p.log" (read with node --prof-process).
+  const runFlags = (Deno.env.get("BP_DEV_RUN_FLAGS") ?? "").split(" ").filter(Boolean);
+  const child = startPeer(Deno.execPath(), ["run", "-A", ...runFlags, mainTs, "serve"], {
     cwd,
     env: {
       NO_COLOR: "1",
