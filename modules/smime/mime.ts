@@ -3,6 +3,7 @@
  * returned exactly as received, because the signature covers those bytes (RFC 8551 §3.1.1,
  * RFC 1847 §2.1) and a parser that normalises line endings breaks verification.
  */
+import { BASE64_LINE_BYTES, base64LinesLength, writeBase64Lines } from "../core/mod.ts";
 import type { Encoded } from "./ber.ts";
 import { SmimeFormatError } from "./errors.ts";
 
@@ -136,29 +137,7 @@ function latin1Text(bytes: Uint8Array): string {
 }
 
 /** 57 bytes make one 76-character line; a slab is many lines, encoded by the runtime at once. */
-const slabSize = 57 * 16384;
-const crlfBytes = Uint8Array.of(0x0d, 0x0a);
-
-/** Writes base64 of `slab` into `out` at `pos` as CRLF-terminated 76-character lines. */
-function writeLines(slab: Uint8Array, out: Uint8Array, pos: number): number {
-  const text = encoder.encode(slab.toBase64());
-  for (let i = 0; i < text.length; i += 76) {
-    const line = text.subarray(i, i + 76);
-    out.set(line, pos);
-    pos += line.length;
-    out.set(crlfBytes, pos);
-    pos += 2;
-  }
-  return pos;
-}
-
-const encoder = new TextEncoder();
-
-/** Length of `n` bytes as base64 in CRLF lines. */
-export function base64LinesLength(n: number): number {
-  const chars = Math.ceil(n / 3) * 4;
-  return chars + Math.ceil(chars / 76) * 2;
-}
+const slabSize = BASE64_LINE_BYTES * 16384;
 
 /**
  * Base64 with CRLF after every 76 characters (RFC 2045 §6.8), written straight from the segments
@@ -169,7 +148,7 @@ export function encodeBase64Lines(e: Encoded, prefix: Uint8Array = new Uint8Arra
   const out = new Uint8Array(prefix.length + base64LinesLength(e.length));
   out.set(prefix);
   let pos = prefix.length;
-  for (const slab of base64Slabs(e)) pos = writeLines(slab, out, pos);
+  for (const slab of base64Slabs(e)) pos = writeBase64Lines(slab, out, pos);
   return out.subarray(0, pos);
 }
 
@@ -196,7 +175,7 @@ export function base64LinesStream(
         return;
       }
       const out = new Uint8Array(base64LinesLength(value.length));
-      controller.enqueue(out.subarray(0, writeLines(value, out, 0)));
+      controller.enqueue(out.subarray(0, writeBase64Lines(value, out, 0)));
     },
   }, { highWaterMark: 0 });
 }

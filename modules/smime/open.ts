@@ -89,13 +89,9 @@ const pkcs7Signature = new Set(["application/pkcs7-signature", "application/x-pk
  * await Deno.writeFile("part.eml", opened.content);
  * ```
  */
-export function open(options: OpenOptions): Promise<OpenedMessage> {
-  return Promise.resolve().then(() => openNow(options));
-}
-
-function openNow(options: OpenOptions): OpenedMessage {
+export async function open(options: OpenOptions): Promise<OpenedMessage> {
   const envelope = outerCms(options.message);
-  const decrypted = decryptContent(envelope, options.recipientCert, options.recipientKey);
+  const decrypted = await decryptContent(envelope, options.recipientCert, options.recipientKey);
   const extra = options.expectedSigner instanceof Certificate ? [options.expectedSigner] : [];
   const { verified, signedAs } = verifyInner(decrypted.content, extra);
   validateSigner(

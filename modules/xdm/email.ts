@@ -5,7 +5,7 @@
  * message headers: the S/MIME layer signs and encrypts it as is (standards.md §2.2, §2.3).
  */
 import { randomUUID } from "node:crypto";
-import { Buffer } from "node:buffer";
+import { BASE64_LINE_BYTES, base64LinesOf } from "../core/mod.ts";
 import type { XdmInstance, XdmReport } from "./types.ts";
 import { type ZipEntryInput, zipStream } from "./zip_write.ts";
 
@@ -26,33 +26,32 @@ export interface MimeEntity {
 }
 
 const enc = new TextEncoder();
-const LINE_BYTES = 57; // 57 input bytes -> one 76-character base64 line (RFC 2045 §6.8)
+/** Input per encoded slab: whole lines, about 1 MB. */
+const SLAB_BYTES = BASE64_LINE_BYTES * 18396;
 
-/** Base64 with 76-character CRLF lines, streamed; holds at most 56 bytes between chunks. */
+/** Base64 with 76-character CRLF lines, streamed in slabs of about 1.4 MB of text. */
 export async function* base64Lines(
   source: ReadableStream<Uint8Array> | Uint8Array,
 ): AsyncGenerator<Uint8Array> {
-  let carry = new Uint8Array(0);
+  const slab = new Uint8Array(SLAB_BYTES);
+  let filled = 0;
   const chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = source instanceof Uint8Array
     ? [source]
     : source;
   for await (const chunk of chunks) {
-    const data = new Uint8Array(carry.length + chunk.length);
-    data.set(carry);
-    data.set(chunk, carry.length);
-    const whole = data.length - (data.length % LINE_BYTES);
-    if (whole > 0) yield encodeLines(data.subarray(0, whole));
-    carry = data.slice(whole);
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(SLAB_BYTES - filled, chunk.length - offset);
+      slab.set(chunk.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled === SLAB_BYTES) {
+        yield base64LinesOf(slab);
+        filled = 0;
+      }
+    }
   }
-  if (carry.length > 0) yield encodeLines(carry);
-}
-
-function encodeLines(bytes: Uint8Array): Uint8Array {
-  const lines: string[] = [];
-  for (let i = 0; i < bytes.length; i += LINE_BYTES) {
-    lines.push(Buffer.from(bytes.subarray(i, i + LINE_BYTES)).toString("base64"));
-  }
-  return enc.encode(lines.join("\r\n") + "\r\n");
+  if (filled > 0) yield base64LinesOf(slab.subarray(0, filled));
 }
 
 function reportPart(report: XdmReport): { type: string; name: string } {
