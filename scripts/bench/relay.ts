@@ -112,6 +112,11 @@ try {
     },
   });
 } finally {
+  if (Deno.env.get("BP_DEV_MEMLOG")) {
+    for (const g of [pair.a, pair.b]) {
+      console.log(g.name, (g.app?.output().stderr ?? "").split("\n").filter((l) => l.startsWith("MEM")).join("\n"));
+    }
+  }
   await pair.close();
 }
 const relaySeconds = Math.round((result.relaySeconds - quietSeconds) * 1000) / 1000;
