@@ -124,9 +124,10 @@ export function createOutbound(ctx: RelayContext) {
         if (!refusal || refusal.reasonCode === "FORMAT_NOT_ACCEPTED") refusal = error;
       }
     }
-    throw new RelayRecipientUnusable(`cannot send to ${ura}: ${refusal!.message}`, {
-      cause: refusal,
-    });
+    const reason = refusal!.reasonCode === "FORMAT_NOT_ACCEPTED"
+      ? `no endpoint accepts ${format ?? FORMATS.join(" or ")}`
+      : refusal!.message;
+    throw new RelayRecipientUnusable(`cannot send to ${ura}: ${reason}`, { cause: refusal });
   }
 
   async function studyOf(uid: string, instances: StudyInstance[]): Promise<XdmStudy> {
