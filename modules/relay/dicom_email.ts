@@ -96,6 +96,8 @@ function decoded(part: MimePart, what: string): Uint8Array {
   }
 }
 
+const errorName = (error: unknown) => error instanceof Error ? error.name : "unknown error";
+
 /** One document of the package and where its bytes come from. */
 interface Source {
   doc: PackageDocument;
@@ -129,7 +131,10 @@ export async function dicomEmailPayload(content: MimePart): Promise<ReceivedPayl
       try {
         zip = await openCheckedZip(memorySource(data));
       } catch (error) {
-        throw new RelayPackageInvalid(`the DICOM.ZIP cannot be read: ${error}`, { cause: error });
+        // The error's name, not its message: a foreign zip's entry names may name the patient.
+        throw new RelayPackageInvalid(`the DICOM.ZIP cannot be read (${errorName(error)})`, {
+          cause: error,
+        });
       }
       if (hasXdmMetadata(zip)) zip.close();
       else zips.push(zip);
@@ -201,9 +206,12 @@ async function readPackage(
         try {
           return await collect(zip.open(entry));
         } catch (error) {
-          throw new RelayPackageInvalid(`DICOM.ZIP entry ${entry.name}: ${error}`, {
-            cause: error,
-          });
+          throw new RelayPackageInvalid(
+            `an entry of the DICOM.ZIP cannot be read (${errorName(error)})`,
+            {
+              cause: error,
+            },
+          );
         }
       };
       if (/\.pdf$/i.test(entry.name)) add("application/pdf", entry.name, read);
@@ -212,7 +220,7 @@ async function readPackage(
       // Anything else in the zip (an INDEX.HTM, a viewer) is not ours to keep.
     }
   }
-  const patient = await identify(sources);
+  const { patient, instanceBytes } = await identify(sources);
   const byDoc = new Map(sources.map((s) => [s.doc, s]));
   return {
     documents: sources.map((s) => s.doc),
@@ -227,7 +235,7 @@ async function readPackage(
     },
     verifyAll() {
       // Every instance was read and parsed in `identify`; the signature covers the bytes.
-      return Promise.resolve({ documents: sources.length, bytes: 0 });
+      return Promise.resolve({ documents: sources.length, bytes: instanceBytes });
     },
     close,
   };
@@ -238,13 +246,17 @@ async function readPackage(
  * study (the store step indexes by them), and the first names the patient. Fills in the
  * documents' uniqueId and study reference, as XDM metadata would.
  */
-async function identify(sources: Source[]): Promise<XdmPatientInfo> {
+async function identify(
+  sources: Source[],
+): Promise<{ patient: XdmPatientInfo; instanceBytes: number }> {
   let patient: XdmPatientInfo | undefined;
   let n = 0;
+  let instanceBytes = 0;
   for (const { doc, bytes } of sources) {
     if (doc.mimeType !== "application/dicom") continue;
     n++;
     const data = await bytes();
+    instanceBytes += data.length;
     let header: ReturnType<typeof readInstanceHeader>;
     try {
       readPart10Header(data);
@@ -267,7 +279,7 @@ async function identify(sources: Source[]): Promise<XdmPatientInfo> {
     patient ??= patientOf(header);
   }
   if (!patient) throw new RelayPackageInvalid("the DICOM e-mail holds no DICOM instance");
-  return patient;
+  return { patient, instanceBytes };
 }
 
 /** The patient as the instance names it, in the shape an XDM package gives (read.ts). */

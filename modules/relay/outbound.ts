@@ -1,8 +1,8 @@
 /**
  * Outbound: a study from the spool -> XDM parts (or DICOM e-mail parts, for an endpoint that does
- * not accept XDM) -> one signed and encrypted mail per part, each kept
- * sealed in the spool until the peer acknowledges it (standards.md §4.5: never rebuild on retry, so
- * Message-ID and bytes stay identical) -> notifications move the transfer through its states.
+ * not accept XDM) -> one signed and encrypted mail per part, each kept sealed in the spool until the
+ * peer acknowledges it (standards.md §4.5: never rebuild on retry, so Message-ID and bytes stay
+ * identical) -> notifications move the transfer through its states.
  */
 import { type PayloadFormat, type Recipient, RecipientNotUsable } from "../addressbook/mod.ts";
 import { readInstanceHeader } from "../dicom/mod.ts";

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { open, seal } from "../../modules/smime/mod.ts";
 import {
+  buildPart,
   decodedBody,
   mediaType,
   type MimePart,
@@ -17,7 +18,7 @@ import {
   RelayRecipientUnusable,
   splitParts,
 } from "../../modules/relay/mod.ts";
-import { packDicomEmail } from "../../modules/xdm/mod.ts";
+import { packDicomEmail, packXdm } from "../../modules/xdm/mod.ts";
 import { writeSyntheticStudy } from "../support/dicom_fixtures.ts";
 import { missing } from "../support/peers.ts";
 import { tempDir } from "../support/appliance.ts";
@@ -197,6 +198,40 @@ Deno.test("relay: a foreign DICOM e-mail without transfer fields is a transfer o
     // B answered each with a notification; A has no such transfer and ignores it.
     await network.deliverAll();
     assert.equal(b.completed.length, 2);
+  });
+});
+
+Deno.test("relay: a zip named DICOM.ZIP that holds XDM metadata is read as XDM", async () => {
+  await withDicomEmailPeer(async (pair) => {
+    const { a, b, network } = pair;
+    const foreign = syntheticStudy(1, 2, 64);
+    const [part] = await Array.fromAsync(
+      packXdm({
+        instances: foreign.instances,
+        study: foreign.study,
+        sender: { ura: a.ura, organizationName: a.name, email: a.address },
+        recipient: { email: b.address },
+      }),
+      async (p) => ({ ...p, zip: new Uint8Array(await new Response(p.stream).arrayBuffer()) }),
+    );
+    const content = buildPart([
+      ["Content-Type", 'application/zip; name="DICOM.ZIP"'],
+      ["Content-Transfer-Encoding", "base64"],
+    ], Buffer.from(part.zip).toString("base64").replace(/.{76}/g, "$&\r\n") + "\r\n");
+    const messageId = "<xdm-as-dicom-zip@zkh-a.example>";
+    const raw = await seal({
+      content,
+      signerCert: a.identity.certificate,
+      signerKey: a.identity.key,
+      recipients: [b.identity.certificate],
+      headers: { From: a.address, To: b.address, "Message-ID": messageId },
+    });
+    const outcome = await network.deliver({ to: b.address, from: a.address, messageId, raw });
+    assert.equal(outcome.kind, "part", JSON.stringify(outcome));
+    if (outcome.kind !== "part") return;
+    assert.equal(outcome.transferId, part.transferId);
+    assert.equal((await b.relay.getTransfer(outcome.transferId, "in"))!.format, "xdm");
+    assert.equal((await exportStudy(b, foreign.study.studyInstanceUid)).size, 2);
   });
 });
 
