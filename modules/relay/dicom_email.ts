@@ -206,12 +206,8 @@ async function readPackage(
         try {
           return await collect(zip.open(entry));
         } catch (error) {
-          throw new RelayPackageInvalid(
-            `an entry of the DICOM.ZIP cannot be read (${errorName(error)})`,
-            {
-              cause: error,
-            },
-          );
+          const reason = `an entry of the DICOM.ZIP cannot be read (${errorName(error)})`;
+          throw new RelayPackageInvalid(reason, { cause: error });
         }
       };
       if (/\.pdf$/i.test(entry.name)) add("application/pdf", entry.name, read);
