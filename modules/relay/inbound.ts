@@ -1,8 +1,9 @@
 /**
  * Inbound: one stored message -> decrypt, verify (trust anchors AND the sender's address-book
- * certificates) -> a notification for one of our transfers, or an XDM part: hashes checked,
- * instances stored and indexed, other documents kept, the part recorded exactly once -> MDN back.
- * Every step is safe to run again for the same message after a crash.
+ * certificates) -> a notification for one of our transfers, or a part (XDM, or DICOM e-mail read by
+ * dicom_email.ts): XDM hashes checked, instances stored and indexed, other documents kept, the part
+ * recorded exactly once -> MDN back. Every step is safe to run again for the same message after a
+ * crash.
  */
 import { createHash } from "node:crypto";
 import type { AddressBookEntry } from "../addressbook/mod.ts";
@@ -21,14 +22,9 @@ import {
   SmimeUntrustedSigner,
 } from "../smime/mod.ts";
 import { UnindexableInstance } from "../studies/mod.ts";
-import {
-  readXdm,
-  XdmHashMismatch,
-  type XdmPackage,
-  type XdmRandomAccessSource,
-  XdmSizeMismatch,
-} from "../xdm/mod.ts";
+import { readXdm, XdmHashMismatch, XdmSizeMismatch } from "../xdm/mod.ts";
 import type { RelayContext } from "./context.ts";
+import { dicomEmailPayload } from "./dicom_email.ts";
 import {
   RelayHashMismatch,
   RelayIntegrityError,
@@ -52,12 +48,17 @@ import {
   parsePart,
   splitParts,
 } from "./mime.ts";
+import {
+  memorySource,
+  type ReceivedPackage,
+  type ReceivedPayload,
+  ZIP_MEDIA_TYPES,
+} from "./payload.ts";
 import { partRows, setTransferState, transferRow } from "./store.ts";
 import type { AcceptOutcome, ReceivedDocument } from "./types.ts";
 import type { createOutbound } from "./outbound.ts";
 
 const pkcs7Mime = new Set(["application/pkcs7-mime", "application/x-pkcs7-mime"]);
-const zipTypes = new Set(["application/zip", "application/x-zip-compressed", "application/x-zip"]);
 const transferIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** What we know about a message while processing it (for the refusal path too). */
@@ -73,13 +74,6 @@ interface Envelope {
   isNotice: boolean;
 }
 
-function memorySource(bytes: Uint8Array): XdmRandomAccessSource {
-  return {
-    size: bytes.length,
-    read: (offset, length) => Promise.resolve(bytes.subarray(offset, offset + length)),
-  };
-}
-
 async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
@@ -90,6 +84,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Maps the S/MIME layer's refusals onto the relay's, with words for the peer. */
 function refusalOf(error: unknown): RelayRefusal | undefined {
+  if (error instanceof RelayRefusal) return error;
   const detail = error instanceof Error ? error.message : String(error);
   if (error instanceof SmimeDecryptError) {
     return new RelayNotForUs(`the message cannot be decrypted with our certificate: ${detail}`);
@@ -125,7 +120,7 @@ function refusalOf(error: unknown): RelayRefusal | undefined {
 /** The XDM zip of a part: the entity itself, or an application/zip part of a multipart/mixed. */
 function findZip(entity: MimePart, depth = 0): MimePart | undefined {
   const type = mediaType(entity.headers.get("content-type"));
-  if (zipTypes.has(type.type)) return entity;
+  if (ZIP_MEDIA_TYPES.has(type.type)) return entity;
   if (type.type.startsWith("multipart/") && type.params.boundary && depth < 3) {
     for (const raw of splitParts(entity.body, type.params.boundary)) {
       const found = findZip(parsePart(raw), depth + 1);
@@ -133,6 +128,20 @@ function findZip(entity: MimePart, depth = 0): MimePart | undefined {
     }
   }
   return undefined;
+}
+
+/** The XDM zip of a message as a payload; RelayMalformed when there is none. */
+function xdmPayload(content: MimePart): ReceivedPayload {
+  const zipPart = findZip(content);
+  if (!zipPart) {
+    throw new RelayMalformed(
+      `no XDM zip or DICOM e-mail in the message (Content-Type ${
+        mediaType(content.headers.get("content-type")).type
+      })`,
+    );
+  }
+  const zipBytes = decodedBody(zipPart);
+  return { format: "xdm", bytes: zipBytes.length, open: () => readXdm(memorySource(zipBytes)) };
 }
 
 export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof createOutbound>) {
@@ -174,7 +183,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
     return opened;
   }
 
-  async function storeDocuments(pkg: XdmPackage, env: Envelope, transferId: string) {
+  async function storeDocuments(pkg: ReceivedPackage, env: Envelope, transferId: string) {
     const sopInstanceUids: string[] = [];
     const callingAe = `MAIL:${env.entry!.ura}`;
     for (const doc of pkg.documents) {
@@ -226,14 +235,17 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
     return sopInstanceUids;
   }
 
-  /** Stores one XDM part unless it is already in; returns whether it was a duplicate. */
-  async function importPart(env: Envelope, zipBytes: Uint8Array) {
-    let pkg: XdmPackage;
+  /** Stores one part unless it is already in; returns whether it was a duplicate. */
+  async function importPart(env: Envelope, payload: ReceivedPayload) {
+    let pkg: ReceivedPackage;
     try {
-      pkg = await readXdm(memorySource(zipBytes));
+      pkg = await payload.open();
     } catch (error) {
-      // The zip is in memory: whatever fails while reading it is the package's fault.
-      throw refusalOf(error) ?? new RelayPackageInvalid(`the XDM zip cannot be read: ${error}`);
+      // The payload is in memory: whatever fails while reading it is the package's fault.
+      throw refusalOf(error) ??
+        new RelayPackageInvalid(
+          `the ${payload.format === "xdm" ? "XDM zip" : "DICOM e-mail"} cannot be read: ${error}`,
+        );
     }
     try {
       const info = pkg.transfer ?? {
@@ -273,7 +285,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         study_instance_uid: studyUid ?? null,
         peer_ura: env.entry!.ura,
         peer_address: env.from,
-        format: "xdm",
+        format: payload.format,
         state: "receiving",
         part_count: info.partCount,
         instance_count: 0,
@@ -297,7 +309,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         part_count: info.partCount,
         message_id: env.messageId,
         spool_id: null,
-        bytes: zipBytes.length,
+        bytes: payload.bytes,
         instance_count: instances,
         state: "stored",
         reason: null,
@@ -496,15 +508,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
           partNumber: applied.partNumber,
         };
       }
-      const zipPart = findZip(content);
-      if (!zipPart) {
-        throw new RelayMalformed(
-          `no XDM zip in the message (Content-Type ${
-            mediaType(content.headers.get("content-type")).type
-          })`,
-        );
-      }
-      const stored = await importPart(env, decodedBody(zipPart));
+      const stored = await importPart(env, await dicomEmailPayload(content) ?? xdmPayload(content));
       const { info, duplicate } = stored;
       if (!duplicate && stored.patient) {
         await options.onPartStored?.({

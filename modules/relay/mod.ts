@@ -1,7 +1,7 @@
 /**
  * The gateway-to-gateway protocol (ARCHITECTURE.md, the two journeys). Outbound: a study from the
- * spool is packed as XDM parts, each signed and encrypted (S/MIME) for the recipient's endpoint from
- * the address book, kept sealed in the spool until acknowledged, and handed to an injected mail
+ * spool is packed as XDM parts (DICOM e-mail parts for an endpoint that takes no XDM), each signed
+ * and encrypted (S/MIME) for the recipient's endpoint from the address book, kept sealed in the spool until acknowledged, and handed to an injected mail
  * transport. Inbound: a stored message is decrypted, its signer checked against the trust anchors
  * and the sender's address-book certificates, its part stored and indexed exactly once, and an
  * RFC 8098 notification goes back: `processed` per part, `imported` per transfer, or a refusal
@@ -48,7 +48,7 @@ export { recordEvent } from "./store.ts";
 export type { Direction } from "./store.ts";
 
 /**
- * The largest XDM zip per part for a recipient MTA limit: both the zip (inside the signature) and
+ * The largest XDM zip (or DICOM e-mail content) per part for a recipient MTA limit: both the zip (inside the signature) and
  * the CMS envelope are base64, so the zip grows by WIRE_GROWTH ≈ 1.87 plus WIRE_HEADROOM.
  *
  * @example

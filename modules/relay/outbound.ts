@@ -1,18 +1,21 @@
 /**
- * Outbound: a study from the spool -> XDM parts -> one signed and encrypted mail per part, each kept
- * sealed in the spool until the peer acknowledges it (standards.md §4.5: never rebuild on retry, so
- * Message-ID and bytes stay identical) -> notifications move the transfer through its states.
+ * Outbound: a study from the spool -> XDM parts (or DICOM e-mail parts, for an endpoint that does
+ * not accept XDM) -> one signed and encrypted mail per part, each kept sealed in the spool until the
+ * peer acknowledges it (standards.md §4.5: never rebuild on retry, so Message-ID and bytes stay
+ * identical) -> notifications move the transfer through its states.
  */
-import { type Recipient, RecipientNotUsable } from "../addressbook/mod.ts";
+import { type PayloadFormat, type Recipient, RecipientNotUsable } from "../addressbook/mod.ts";
 import { readInstanceHeader } from "../dicom/mod.ts";
 import { seal } from "../smime/mod.ts";
 import type { StudyInstance } from "../studies/mod.ts";
-import { base64Lines, packXdm, type XdmInstance, type XdmStudy } from "../xdm/mod.ts";
+import { base64Lines, packXdm, type XdmInstance, type XdmPart, type XdmStudy } from "../xdm/mod.ts";
 import { concatBytes, newId, subaddress } from "../core/mod.ts";
 import type { RelayContext } from "./context.ts";
+import { dicomEmailParts } from "./dicom_email_parts.ts";
 import { RelayNothingToSend, RelayRecipientUnusable, RelayTransferNotFound } from "./errors.ts";
 import type { DispositionNotice } from "./mdn.ts";
 import { buildPart } from "./mime.ts";
+import type { SealablePart } from "./payload.ts";
 import { partRows, setTransferState, transferRow, transferStatus } from "./store.ts";
 import type { RelayAuditEvent, SendTransferRequest, TransferStatus } from "./types.ts";
 
@@ -72,22 +75,59 @@ async function collectChunks(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Ar
   return out;
 }
 
+/** XDM parts as entities to seal: the zip as a base64 application/zip attachment. */
+async function* xdmEntities(parts: AsyncIterable<XdmPart>): AsyncGenerator<SealablePart> {
+  for await (const part of parts) {
+    const head = buildPart([
+      ["Content-Type", `application/zip; name="${part.fileName}"`],
+      ["Content-Transfer-Encoding", "base64"],
+      ["Content-Disposition", `attachment; filename="${part.fileName}"`],
+    ], "");
+    yield {
+      partNumber: part.partNumber,
+      partCount: part.partCount,
+      instanceCount: part.instanceCount,
+      chunks: (async function* () {
+        yield head;
+        yield* base64Lines(part.stream);
+      })(),
+      // The packer still wants a skipped part read before it builds the next.
+      skip: () => part.stream.pipeTo(new WritableStream()),
+    };
+  }
+}
+
+/** Formats in the order we prefer them: XDM where the endpoint takes it, else DICOM e-mail. */
+const FORMATS: readonly PayloadFormat[] = ["xdm", "dicom-email"];
+
 export function createOutbound(ctx: RelayContext) {
   const { options } = ctx;
   const { db, spool, studies, identity } = options;
 
-  async function chooseRecipient(ura: string, department?: string): Promise<Recipient> {
-    try {
-      return await options.addressBook.recipient(ura, { format: "xdm", department });
-    } catch (error) {
-      if (error instanceof RecipientNotUsable) {
-        throw new RelayRecipientUnusable(
-          `cannot send to ${ura}: ${error.message} (only XDM is sent so far)`,
-          { cause: error },
-        );
+  /** The endpoint and format for `ura`; a transfer packed before a crash keeps its format. */
+  async function chooseRecipient(
+    ura: string,
+    department?: string,
+    format?: PayloadFormat,
+  ): Promise<{ recipient: Recipient; format: PayloadFormat }> {
+    let refusal: RecipientNotUsable | undefined;
+    for (const candidate of format ? [format] : FORMATS) {
+      try {
+        const recipient = await options.addressBook.recipient(ura, {
+          format: candidate,
+          department,
+        });
+        return { recipient, format: candidate };
+      } catch (error) {
+        if (!(error instanceof RecipientNotUsable)) throw error;
+        // "accepts no such format" says less than why an endpoint that does is unusable.
+        if (!refusal || refusal.reasonCode === "FORMAT_NOT_ACCEPTED") refusal = error;
       }
-      throw error;
     }
+    const reason = refusal!.reasonCode === "FORMAT_NOT_ACCEPTED"
+      ? `no endpoint accepts ${format ?? FORMATS.join(" or ")}`
+      : refusal!.message;
+    throw new RelayRecipientUnusable(`cannot send to ${ura}: ${reason}`, { cause: refusal });
   }
 
   async function studyOf(uid: string, instances: StudyInstance[]): Promise<XdmStudy> {
@@ -150,13 +190,16 @@ export function createOutbound(ctx: RelayContext) {
       }
       return (await transferStatus(db, "out", transferId))!;
     }
-    const recipient = await chooseRecipient(request.recipientUra, request.department);
+    const { recipient, format } = await chooseRecipient(
+      request.recipientUra,
+      request.department,
+      existing?.format as PayloadFormat | undefined,
+    );
     const filter = request.instanceFilter ?? (() => true);
     const instances = (await studies.studyInstances(request.studyInstanceUid)).filter(filter);
     if (instances.length === 0) {
       throw new RelayNothingToSend(`study ${request.studyInstanceUid} has no instances to send`);
     }
-    const study = await studyOf(request.studyInstanceUid, instances);
     const endpoint = recipient.endpoint;
     const { certificate, algorithm } = ctx.encryptionFor(endpoint);
     const partSize = partSizeFor(
@@ -171,7 +214,7 @@ export function createOutbound(ctx: RelayContext) {
         study_instance_uid: request.studyInstanceUid,
         peer_ura: recipient.ura,
         peer_address: endpoint.address,
-        format: "xdm",
+        format,
         state: "packing",
         part_count: null,
         instance_count: instances.length,
@@ -182,7 +225,8 @@ export function createOutbound(ctx: RelayContext) {
         updated_at: at,
       }).execute();
       await ctx.event("out", transferId, "packing", {
-        detail: `${instances.length} instances for ${recipient.ura} at ${endpoint.address}`,
+        detail:
+          `${instances.length} instances for ${recipient.ura} at ${endpoint.address} as ${format}`,
       });
     }
     const sealed = new Set((await partRows(db, "out", transferId)).map((p) => p.part_number));
@@ -206,39 +250,41 @@ export function createOutbound(ctx: RelayContext) {
       size: i.size,
       open: () => lazySpoolStream(() => spool.get(i.spoolId)),
     }));
+    const parts = format === "xdm"
+      ? xdmEntities(packXdm({
+        instances: xdmInstances,
+        study: await studyOf(request.studyInstanceUid, instances),
+        note: request.note,
+        sender: {
+          ura: identity.ura,
+          organizationName: identity.organizationName,
+          email: identity.address,
+        },
+        recipient: {
+          email: endpoint.address,
+          ura: recipient.ura,
+          organizationName: recipient.name,
+        },
+        partSizeBytes: partSize,
+        transferId,
+        now: ctx.clock.now(),
+        product: options.product,
+      }))
+      : dicomEmailParts({
+        instances: xdmInstances,
+        transferId,
+        studyInstanceUid: request.studyInstanceUid,
+        partSizeBytes: partSize,
+        note: request.note,
+      });
     try {
-      for await (
-        const part of packXdm({
-          instances: xdmInstances,
-          study,
-          note: request.note,
-          sender: {
-            ura: identity.ura,
-            organizationName: identity.organizationName,
-            email: identity.address,
-          },
-          recipient: {
-            email: endpoint.address,
-            ura: recipient.ura,
-            organizationName: recipient.name,
-          },
-          partSizeBytes: partSize,
-          transferId,
-          now: ctx.clock.now(),
-          product: options.product,
-        })
-      ) {
+      for await (const part of parts) {
         if (sealed.has(part.partNumber)) {
-          // Sealed before a crash: keep those exact bytes; the packer still wants this part read.
-          await part.stream.pipeTo(new WritableStream());
+          // Sealed before a crash: keep those exact bytes.
+          await part.skip();
           continue;
         }
-        const head = buildPart([
-          ["Content-Type", `application/zip; name="${part.fileName}"`],
-          ["Content-Transfer-Encoding", "base64"],
-          ["Content-Disposition", `attachment; filename="${part.fileName}"`],
-        ], "");
-        const entity = concatBytes([head, ...await collectChunks(base64Lines(part.stream))]);
+        const entity = concatBytes(await collectChunks(part.chunks));
         const messageId = ctx.messageId(`${transferId}.${part.partNumber}`);
         const raw = await seal({
           content: entity,

@@ -16,7 +16,8 @@ import type {
 /** The relay service. */
 export interface Relay {
   /**
-   * Packs a study into XDM parts, seals each part for the recipient's endpoint, keeps it in the
+   * Packs a study into XDM parts (or DICOM e-mail parts where the endpoint takes no XDM; the
+   * transfer's `format` says which), seals each part for the recipient's endpoint, keeps it in the
    * spool and hands it to the transport. Resolves when every part is handed over; the state then
    * moves on with the peer's notifications (sent -> delivered -> imported, or failed).
    */

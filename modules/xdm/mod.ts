@@ -48,6 +48,20 @@ export { packXdm } from "./pack.ts";
 export { readXdm } from "./read.ts";
 
 /**
+ * Opens any zip with the same checks as readXdm (paths, symlinks, duplicates, zip bombs, all before
+ * a byte is inflated), for zips that are not XDM packages: a DICOM e-mail's DICOM.ZIP.
+ *
+ * @example
+ * ```ts
+ * const zip = await openCheckedZip(source);
+ * for (const entry of zip.entries) if (!entry.isDirectory) await store(zip.open(entry));
+ * zip.close();
+ * ```
+ */
+export { openCheckedZip } from "./zip_read.ts";
+export type { CheckedZip, ZipEntryInfo } from "./zip_read.ts";
+
+/**
  * Splits an HL7 CX value (`id^^^&oid&ISO`) into id and assigning-authority OID.
  *
  * @example

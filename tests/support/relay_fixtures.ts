@@ -6,7 +6,11 @@
 import { join } from "node:path";
 import { createLogger } from "../../modules/core/mod.ts";
 import { type Database, migrateToLatest, openDatabase } from "../../modules/db/mod.ts";
-import { type AddressBook, createAddressBook } from "../../modules/addressbook/mod.ts";
+import {
+  type AddressBook,
+  createAddressBook,
+  type PayloadFormat,
+} from "../../modules/addressbook/mod.ts";
 import { readInstanceHeader } from "../../modules/dicom/mod.ts";
 import {
   type AcceptOutcome,
@@ -193,6 +197,8 @@ export async function listPeer(
     certificates?: { certificate: Certificate; use?: "encryption" | "signing" }[];
     contentEncryption?: ("aes-gcm" | "aes-cbc")[];
     maxMessageBytes?: number;
+    /** What the peer's endpoint accepts (default XDM only). */
+    formats?: PayloadFormat[];
   } = {},
 ): Promise<void> {
   const certificates = options.certificates ?? [{ certificate: peer.identity.certificate }];
@@ -202,7 +208,7 @@ export async function listPeer(
     departments: [],
     endpoints: [{
       address: peer.address,
-      formats: ["xdm"],
+      formats: options.formats ?? ["xdm"],
       maxMessageBytes: options.maxMessageBytes ?? 25_000_000,
       contentEncryption: options.contentEncryption ?? ["aes-gcm", "aes-cbc"],
       certificates: certificates.map((c) => ({ der: c.certificate.der, use: c.use })),

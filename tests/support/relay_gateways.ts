@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { readPart10Header } from "../../modules/dicom/mod.ts";
+import type { PayloadFormat } from "../../modules/addressbook/mod.ts";
 import { loadCertificatePem } from "../../modules/smime/mod.ts";
 import { type OrthancPeer, startOrthanc } from "../../scripts/peers/orthanc.ts";
 import { type ApplianceProcess, freePort, startAppliance } from "./appliance.ts";
@@ -52,6 +53,8 @@ export interface GatewayPairOptions {
    * `gw+<department>@zkh-b.example` (RFC 5233), which B reads the department from.
    */
   departmentsB?: string[];
+  /** What B's endpoints accept in the shared address book (default XDM only). */
+  formatsB?: PayloadFormat[];
 }
 
 /** The demo's two gateways, their PKI and B's Orthanc. */
@@ -78,6 +81,7 @@ async function addressBookBundle(
     address: string;
     cert: string;
     departments: string[];
+    formats: PayloadFormat[];
   }[],
   maxMessageBytes: number,
 ): Promise<Record<string, unknown>> {
@@ -87,7 +91,7 @@ async function addressBookBundle(
     const endpoint = (id: string, address: string) => ({
       id,
       address,
-      formats: ["xdm" as const],
+      formats: g.formats,
       maxMessageBytes,
       contentEncryption: [...encryptionAndSigning],
       certificates: [{ der, use: "encryption" as const }, { der, use: "signing" as const }],
@@ -206,6 +210,7 @@ export async function createGatewayPair(
       address: gateways[i].address,
       cert: gateways[i].identity.certPath,
       departments: i === 1 ? options.departmentsB ?? [] : [],
+      formats: i === 1 ? options.formatsB ?? ["xdm"] : ["xdm"],
     })),
     options.maxMessageBytes ?? 50_000_000,
   );
@@ -318,6 +323,8 @@ export interface ListedTransfer {
   transferId: string;
   direction: "in" | "out";
   state: string;
+  /** "xdm" or "dicom-email". */
+  format: string;
   partCount?: number;
   instanceCount?: number;
   reason?: string;
