@@ -17,3 +17,42 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Where `needle` first occurs in `haystack` at or after `from`, or -1. Jumps between occurrences
+ * of the needle's first byte with the runtime's TypedArray search, so it is fast when that byte is
+ * rare (a MIME delimiter's "-" never occurs in base64); node:buffer's indexOf with a multi-byte
+ * needle ran at ~100 MB/s here.
+ */
+export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
+  if (needle.length === 0) return Math.min(from, haystack.length);
+  const first = needle[0];
+  const last = haystack.length - needle.length;
+  for (let at = haystack.indexOf(first, from); at !== -1 && at <= last;) {
+    let i = 1;
+    while (i < needle.length && haystack[at + i] === needle[i]) i++;
+    if (i === needle.length) return at;
+    at = haystack.indexOf(first, at + 1);
+  }
+  return -1;
+}
+
+/**
+ * The first line break in `bytes` that is not CRLF: a bare LF, or a CR not followed by LF.
+ * `before` is the byte preceding `bytes` (-1 at the start), so a stream can be checked chunk by
+ * chunk; a CR that ends `bytes` is left for the next chunk to settle. Returns the offset of the
+ * offending byte and which it is, or null.
+ */
+export function bareLineBreak(
+  bytes: Uint8Array,
+  before = -1,
+): { at: number; kind: "LF" | "CR" } | null {
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) {
+    if ((at === 0 ? before : bytes[at - 1]) !== 0x0d) return { at, kind: "LF" };
+  }
+  if (before === 0x0d && bytes.length > 0 && bytes[0] !== 0x0a) return { at: -1, kind: "CR" };
+  for (let at = bytes.indexOf(0x0d); at !== -1; at = bytes.indexOf(0x0d, at + 1)) {
+    if (at + 1 < bytes.length && bytes[at + 1] !== 0x0a) return { at, kind: "CR" };
+  }
+  return null;
+}

@@ -13,11 +13,12 @@ export { createLogger, isLogLevel } from "./logger.ts";
 export type { LogFields, Logger, LogLevel, LogSink } from "./logger.ts";
 export { newId, newToken } from "./ids.ts";
 export { fixedClock, systemClock } from "./clock.ts";
-export { concatBytes } from "./bytes.ts";
+export { bareLineBreak, concatBytes, indexOfBytes } from "./bytes.ts";
 export {
   BASE64_LINE_BYTES,
   base64LinesLength,
   base64LinesOf,
+  decodeBase64Lines,
   writeBase64Lines,
 } from "./base64_lines.ts";
 export { subaddress } from "./subaddress.ts";

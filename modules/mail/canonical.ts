@@ -6,6 +6,7 @@
  */
 import { createReadStream } from "node:fs";
 import { Readable, Transform, type TransformCallback } from "node:stream";
+import { bareLineBreak } from "../core/mod.ts";
 import { MailFormatError } from "./errors.ts";
 
 /** A Transform that passes bytes through unchanged and errors on the first non-canonical one. */
@@ -14,17 +15,12 @@ class CanonicalCheck extends Transform {
   #last = -1;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let prev = this.#last;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if ((byte === 0x0a && prev !== 0x0d) || (prev === 0x0d && byte !== 0x0a)) {
-        const at = this.#offset + i - (byte === 0x0a ? 0 : 1);
-        done(new MailFormatError(`bare ${byte === 0x0a ? "LF" : "CR"} at byte ${at}`));
-        return;
-      }
-      prev = byte;
+    const bare = bareLineBreak(chunk, this.#last);
+    if (bare) {
+      done(new MailFormatError(`bare ${bare.kind} at byte ${this.#offset + bare.at}`));
+      return;
     }
-    this.#last = prev;
+    if (chunk.length > 0) this.#last = chunk[chunk.length - 1];
     this.#offset += chunk.length;
     done(null, chunk);
   }

@@ -5,6 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
+import { decodeBase64Lines, indexOfBytes } from "../core/mod.ts";
 import { RelayMalformed } from "./errors.ts";
 
 /** A parsed entity: header fields by lowercased name (unfolded, first occurrence) and the body. */
@@ -74,20 +75,19 @@ export function mediaType(value: string | undefined): MediaType {
  * the line break before it belongs to the delimiter. Preamble and epilogue are dropped.
  */
 export function splitParts(body: Uint8Array, boundary: string): Uint8Array[] {
-  const text = latin1(body);
-  const delimiter = "--" + boundary;
+  const delimiter = new TextEncoder().encode("--" + boundary);
   const marks: { start: number; end: number; last: boolean }[] = [];
   let from = 0;
   while (true) {
-    const at = text.indexOf(delimiter, from);
+    const at = indexOfBytes(body, delimiter, from);
     if (at === -1) break;
     from = at + delimiter.length;
-    if (at > 0 && text[at - 1] !== "\n") continue;
-    const last = text.startsWith("--", from);
-    const eol = text.indexOf("\n", from);
+    if (at > 0 && body[at - 1] !== 0x0a) continue;
+    const last = body[from] === 0x2d && body[from + 1] === 0x2d;
+    const eol = body.indexOf(0x0a, from);
     let start = at;
-    if (start > 0) start -= text[start - 2] === "\r" ? 2 : 1;
-    marks.push({ start, end: eol === -1 ? text.length : eol + 1, last });
+    if (start > 0) start -= body[start - 2] === 0x0d ? 2 : 1;
+    marks.push({ start, end: eol === -1 ? body.length : eol + 1, last });
     if (last) break;
   }
   if (marks.length < 2 || !marks[marks.length - 1].last) {
@@ -100,11 +100,8 @@ export function splitParts(body: Uint8Array, boundary: string): Uint8Array[] {
 export function decodedBody(part: MimePart): Uint8Array {
   const encoding = (part.headers.get("content-transfer-encoding") ?? "7bit").toLowerCase();
   if (encoding === "base64") {
-    // The runtime's decoder skips line breaks, as RFC 2045 §6.8 asks, and writes in place: no
-    // second copy of a 20 MB zip.
-    const out = new Uint8Array(Math.floor((part.body.length * 3) / 4) + 3);
     try {
-      return out.subarray(0, out.setFromBase64(latin1(part.body)).written);
+      return decodeBase64Lines(part.body);
     } catch (error) {
       throw new RelayMalformed("the base64 body cannot be decoded", { cause: error });
     }

@@ -162,11 +162,16 @@ export interface Decrypted {
   readonly keyTransport: string;
 }
 
-/** Decrypts an EnvelopedData or AuthEnvelopedData ContentInfo (DER or BER) with our key. */
+/**
+ * Decrypts an EnvelopedData or AuthEnvelopedData ContentInfo (DER or BER) with our key.
+ * `scratch`: the caller owns `buf` and it may be overwritten, which saves a copy of the whole
+ * ciphertext for GCM.
+ */
 export async function decryptContent(
   buf: Uint8Array,
   certificate: Certificate,
   key: PrivateKey,
+  options: { scratch?: boolean } = {},
 ): Promise<Decrypted> {
   const info = expect(readTlv(buf, 0), UNIVERSAL, 16, "ContentInfo");
   const [typeTlv, wrapped] = children(buf, info);
@@ -231,8 +236,6 @@ export async function decryptContent(
       if (![12, 13, 14, 15, 16].includes(icvLength) || mac!.length !== icvLength) {
         throw new SmimeIntegrityError("GCM tag length does not match its parameters");
       }
-      // WebCrypto takes the tag at the end of the ciphertext.
-      const sealed = joined([...segments, mac!]);
       const gcm: AesGcmParams = { name: "AES-GCM", iv: unshared(nonce), tagLength: icvLength * 8 };
       if (authAttrs) {
         // RFC 5083 §2.2: the AAD is the DER of authAttrs with an explicit SET OF tag.
@@ -240,6 +243,9 @@ export async function decryptContent(
         aad[0] = 0x31;
         gcm.additionalData = aad;
       }
+      // WebCrypto takes the tag at the end of the ciphertext.
+      const sealed = (options.scratch && tagMovedBehind(buf, segments, mac!)) ||
+        joined([...segments, mac!]);
       const aesKey = await crypto.subtle.importKey("raw", unshared(cek), "AES-GCM", false, [
         "decrypt",
       ]);
@@ -273,6 +279,26 @@ export async function decryptContent(
     );
   }
   return { content, algorithm: cipher.name, keyTransport };
+}
+
+/**
+ * Moves a GCM tag to directly behind its (single, primitive) ciphertext inside `buf`, over the
+ * DER in between (the end of EncryptedContentInfo, authAttrs already copied, the tag's own header),
+ * and returns ciphertext and tag as one view: what WebCrypto wants, without copying 27 MB.
+ */
+function tagMovedBehind(
+  buf: Uint8Array,
+  segments: readonly Uint8Array[],
+  mac: Uint8Array,
+): Uint8Array<ArrayBuffer> | null {
+  if (segments.length !== 1) return null;
+  const [ciphertext] = segments;
+  if (ciphertext.buffer !== buf.buffer || mac.buffer !== buf.buffer) return null;
+  const end = ciphertext.byteOffset + ciphertext.length;
+  if (mac.byteOffset < end) return null;
+  const whole = new Uint8Array(buf.buffer as ArrayBuffer);
+  whole.copyWithin(end, mac.byteOffset, mac.byteOffset + mac.length);
+  return whole.subarray(ciphertext.byteOffset, end + mac.length);
 }
 
 /** The segments of an OCTET STRING (primitive, or constructed as openssl streams it), uncopied. */

@@ -3,7 +3,13 @@
  * returned exactly as received, because the signature covers those bytes (RFC 8551 §3.1.1,
  * RFC 1847 §2.1) and a parser that normalises line endings breaks verification.
  */
-import { BASE64_LINE_BYTES, base64LinesLength, writeBase64Lines } from "../core/mod.ts";
+import {
+  BASE64_LINE_BYTES,
+  base64LinesLength,
+  decodeBase64Lines,
+  indexOfBytes,
+  writeBase64Lines,
+} from "../core/mod.ts";
 import type { Encoded } from "./ber.ts";
 import { SmimeFormatError } from "./errors.ts";
 
@@ -87,12 +93,12 @@ export function parseContentType(value: string | undefined): ContentType {
  * the delimiter). Bare-LF line breaks are accepted, as openssl writes them.
  */
 export function splitMultipart(body: Uint8Array, boundary: string): Uint8Array[] {
-  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const dash = Buffer.from("--" + boundary, "latin1");
+  const buf = body;
+  const dash = new TextEncoder().encode("--" + boundary);
   const starts: { at: number; close: boolean; next: number }[] = [];
   let from = 0;
   for (;;) {
-    const at = buf.indexOf(dash, from);
+    const at = indexOfBytes(buf, dash, from);
     if (at === -1) break;
     from = at + dash.length;
     if (at !== 0 && buf[at - 1] !== 0x0a) continue; // must begin a line
@@ -119,21 +125,13 @@ export function splitMultipart(body: Uint8Array, boundary: string): Uint8Array[]
 /**
  * Decodes a base64 body (RFC 2045 §6.8), skipping line breaks and blanks. Any other character
  * outside the alphabet is an error rather than silently dropped, so corruption is noticed here.
- * The decoder is the runtime's (Uint8Array.fromBase64, which skips only ASCII whitespace): about
- * six times a byte loop in JavaScript.
  */
 export function decodeBase64(text: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.floor((text.length * 3) / 4) + 3);
   try {
-    const { written } = out.setFromBase64(latin1Text(text));
-    return out.subarray(0, written);
+    return decodeBase64Lines(text);
   } catch (error) {
     throw new SmimeFormatError("invalid character in base64 body", { cause: error });
   }
-}
-
-function latin1Text(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
 /** 57 bytes make one 76-character line; a slab is many lines, encoded by the runtime at once. */

@@ -91,7 +91,14 @@ const pkcs7Signature = new Set(["application/pkcs7-signature", "application/x-pk
  */
 export async function open(options: OpenOptions): Promise<OpenedMessage> {
   const envelope = outerCms(options.message);
-  const decrypted = await decryptContent(envelope, options.recipientCert, options.recipientKey);
+  const decrypted = await decryptContent(
+    envelope.der,
+    options.recipientCert,
+    options.recipientKey,
+    {
+      scratch: envelope.decoded,
+    },
+  );
   const extra = options.expectedSigner instanceof Certificate ? [options.expectedSigner] : [];
   const { verified, signedAs } = verifyInner(decrypted.content, extra);
   validateSigner(
@@ -115,22 +122,27 @@ export async function open(options: OpenOptions): Promise<OpenedMessage> {
   };
 }
 
-/** The CMS bytes of the outer layer, whatever wrapping they arrived in. */
-function outerCms(message: Uint8Array): Uint8Array {
+/**
+ * The CMS bytes of the outer layer, whatever wrapping they arrived in; `decoded` when they are a
+ * fresh buffer of ours (not the caller's message) that decryption may overwrite.
+ */
+function outerCms(message: Uint8Array): { der: Uint8Array; decoded: boolean } {
   let start = 0;
   while (
     start < message.length &&
     (message[start] === 0x0d || message[start] === 0x0a || message[start] === 0x20)
   ) start++;
-  if (message[start] === 0x30) return message.subarray(start);
+  if (message[start] === 0x30) return { der: message.subarray(start), decoded: false };
   const pem = pemBody(message.subarray(start));
-  if (pem) return pem;
+  if (pem) return { der: pem, decoded: true };
   const entity = parseEntity(message);
   const type = parseContentType(entity.headers.get("content-type"));
   if (!pkcs7Mime.has(type.type)) {
     throw new SmimeFormatError(`not an S/MIME encrypted message (Content-Type ${type.type})`);
   }
-  return transferDecode(entity.headers.get("content-transfer-encoding"), entity.body);
+  const encoding = entity.headers.get("content-transfer-encoding");
+  const der = transferDecode(encoding, entity.body);
+  return { der, decoded: der !== entity.body };
 }
 
 function pemBody(bytes: Uint8Array): Uint8Array | null {

@@ -6,7 +6,7 @@
  * argument for opaque signing.
  */
 import { randomBytes } from "node:crypto";
-import { concatBytes } from "../core/mod.ts";
+import { bareLineBreak, concatBytes } from "../core/mod.ts";
 import type { Certificate } from "./certificate.ts";
 import { type ContentAlgorithm, encryptContent } from "./enveloped.ts";
 import { SmimeFormatError, SmimeSignatureInvalid } from "./errors.ts";
@@ -130,21 +130,16 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
  * fails on bare-LF content), so non-canonical content is refused rather than silently rewritten.
  */
 function assertCanonical(content: Uint8Array): void {
-  // The runtime's TypedArray search: faster than node:buffer's here.
-  const view = content;
-  for (let at = view.indexOf(0x0a); at !== -1; at = view.indexOf(0x0a, at + 1)) {
-    if (at === 0 || view[at - 1] !== 0x0d) {
-      throw new SmimeFormatError(
-        `content has a bare LF at byte ${at}: use CRLF line breaks (RFC 8551 §3.1.1)`,
-      );
-    }
+  const bare = bareLineBreak(content);
+  if (bare) {
+    throw new SmimeFormatError(
+      `content has a bare ${bare.kind} at byte ${bare.at}: use CRLF line breaks (RFC 8551 §3.1.1)`,
+    );
   }
-  for (let at = view.indexOf(0x0d); at !== -1; at = view.indexOf(0x0d, at + 1)) {
-    if (view[at + 1] !== 0x0a) {
-      throw new SmimeFormatError(
-        `content has a bare CR at byte ${at}: use CRLF line breaks (RFC 8551 §3.1.1)`,
-      );
-    }
+  if (content[content.length - 1] === 0x0d) {
+    throw new SmimeFormatError(
+      `content has a bare CR at byte ${content.length - 1}: use CRLF line breaks (RFC 8551 §3.1.1)`,
+    );
   }
 }
 

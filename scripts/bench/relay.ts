@@ -114,7 +114,10 @@ try {
 } finally {
   if (Deno.env.get("BP_DEV_MEMLOG")) {
     for (const g of [pair.a, pair.b]) {
-      console.log(g.name, (g.app?.output().stderr ?? "").split("\n").filter((l) => l.startsWith("MEM")).join("\n"));
+      console.log(
+        g.name,
+        (g.app?.output().stderr ?? "").split("\n").filter((l) => l.startsWith("MEM")).join("\n"),
+      );
     }
   }
   await pair.close();
