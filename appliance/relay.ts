@@ -7,7 +7,7 @@
  */
 import { hostname } from "node:os";
 import type { AuditTrail } from "../modules/audit/mod.ts";
-import { BeeldpoortError, type Logger, subaddress } from "../modules/core/mod.ts";
+import { BeeldpoortError, type Logger, releaseBytes, subaddress } from "../modules/core/mod.ts";
 import {
   createMailReceiver,
   createMailSender,
@@ -89,10 +89,6 @@ export async function loadRelayIdentity(
     throw new RelayConfigError("relay.certFile and relay.keyFile must be set together");
   }
   return null;
-}
-
-async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /** A running relay: what serve.ts stops, and what tests and the CLI may look at. */
@@ -258,8 +254,8 @@ export async function startRelay(
       throw new TransferPermanentError(`stored message ${spoolId} is gone from the spool`);
     }
     // A message is at most mail.maxMessageBytes; the relay opens it in memory.
-    const raw = await collect(await spool.get(spoolId));
-    const outcome = await relay.acceptMessage(raw, { from, to });
+    const raw = await spool.readAll(spoolId);
+    const outcome = await relay.acceptMessage(raw, { from, to }).finally(() => releaseBytes(raw));
     log.info("inbound message processed", {
       jobId: job.id,
       kind: outcome.kind,
@@ -296,7 +292,8 @@ export async function startRelay(
   if (config.mail.port) {
     const store: MailStore = async (meta, stream) => {
       // Durable in the spool (fsync with spool.durability "fsync") and queued before the 250.
-      const stored = await spool.put(stream);
+      // Kept in memory too: the inbound job usually opens it at once (see spool recent.ts).
+      const stored = await spool.put(stream, { retain: true });
       try {
         const job = await queue.enqueue({
           kind: inboundJobKind,

@@ -6,6 +6,7 @@
  * crash.
  */
 import { createHash } from "node:crypto";
+import { releaseBytes } from "../core/mod.ts";
 import type { AddressBookEntry } from "../addressbook/mod.ts";
 import { readInstanceHeader } from "../dicom/mod.ts";
 import {
@@ -141,7 +142,12 @@ function xdmPayload(content: MimePart): ReceivedPayload {
     );
   }
   const zipBytes = decodedBody(zipPart);
-  return { format: "xdm", bytes: zipBytes.length, open: () => readXdm(memorySource(zipBytes)) };
+  return {
+    format: "xdm",
+    bytes: zipBytes.length,
+    open: () => readXdm(memorySource(zipBytes)),
+    release: () => releaseBytes(zipBytes),
+  };
 }
 
 export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof createOutbound>) {
@@ -198,7 +204,8 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
           header = {};
         }
         const h = header as ReturnType<typeof readInstanceHeader>;
-        const stored = await spool.put(ReadableStream.from([bytes]));
+        // Kept in memory too: the import into the PACS usually reads it at once.
+        const stored = await spool.put(ReadableStream.from([bytes]), { retain: true });
         const sopInstanceUid = h.sopInstanceUid ?? doc.uniqueId ?? doc.entryUuid;
         try {
           const outcome = await studies.recordInstance({
@@ -508,7 +515,15 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
           partNumber: applied.partNumber,
         };
       }
-      const stored = await importPart(env, await dicomEmailPayload(content) ?? xdmPayload(content));
+      const payload = await dicomEmailPayload(content) ?? xdmPayload(content);
+      let stored;
+      try {
+        stored = await importPart(env, payload);
+      } finally {
+        // The decoded zip and the decrypted message are ours and stored by now: free them.
+        payload.release?.();
+        releaseBytes(opened.content);
+      }
       const { info, duplicate } = stored;
       if (!duplicate && stored.patient) {
         await options.onPartStored?.({

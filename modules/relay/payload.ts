@@ -54,4 +54,6 @@ export interface ReceivedPayload {
   /** Size of the payload for the part's record (XDM: the zip; DICOM e-mail: the entity body). */
   bytes: number;
   open(): Promise<ReceivedPackage>;
+  /** Frees the payload's buffer once it is stored (see core releaseBytes). */
+  release?(): void;
 }

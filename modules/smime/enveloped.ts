@@ -33,6 +33,7 @@ import {
   tlv,
   UNIVERSAL,
 } from "./ber.ts";
+import { releaseBytes } from "../core/mod.ts";
 import type { Certificate } from "./certificate.ts";
 import {
   SmimeDecryptError,
@@ -67,14 +68,18 @@ export async function encryptContent(
   if (recipients.length === 0) throw new SmimeFormatError("at least one recipient is needed");
   const cek = crypto.getRandomValues(new Uint8Array(32));
   const recipientInfos = recipients.map((r) => keyTransRecipientInfo(r, cek));
-  const plaintext = joined(parts);
+  const encrypt = async (params: AesGcmParams | AesCbcParams, key: CryptoKey) => {
+    const plaintext = joined(parts);
+    const ciphertext = new Uint8Array(await crypto.subtle.encrypt(params, key, plaintext));
+    // A joined copy is ours: free it now rather than at some later collection.
+    if (plaintext !== parts[0]) releaseBytes(plaintext);
+    return ciphertext;
+  };
   if (algorithm === "aes-256-gcm") {
     // RFC 5084 §3.2: 12-octet nonce, 16-octet ICV; a fresh key per message makes a random nonce safe.
     const nonce = crypto.getRandomValues(new Uint8Array(12));
     const key = await crypto.subtle.importKey("raw", cek, "AES-GCM", false, ["encrypt"]);
-    const sealed = new Uint8Array(
-      await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, tagLength: 128 }, key, plaintext),
-    );
+    const sealed = await encrypt({ name: "AES-GCM", iv: nonce, tagLength: 128 }, key);
     const ciphertext = sealed.subarray(0, sealed.length - 16);
     const mac = sealed.subarray(sealed.length - 16);
     const eci = encryptedContentInfo(
@@ -88,9 +93,7 @@ export async function encryptContent(
   const iv = crypto.getRandomValues(new Uint8Array(16));
   const key = await crypto.subtle.importKey("raw", cek, "AES-CBC", false, ["encrypt"]);
   // WebCrypto pads with PKCS#7, as RFC 5652 §6.3 asks.
-  const ciphertext = new Uint8Array(
-    await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, plaintext),
-  );
+  const ciphertext = await encrypt({ name: "AES-CBC", iv }, key);
   const eci = encryptedContentInfo(
     sequence(objectIdentifier(oids.aes256Cbc), octetString(iv)),
     ciphertext,

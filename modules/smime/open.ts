@@ -3,6 +3,7 @@
  * layer must be signed (clear multipart/signed or opaque signed-data), the signer must chain to a
  * configured anchor, be valid now, be allowed to sign e-mail, and be the sender we expect.
  */
+import { releaseBytes } from "../core/mod.ts";
 import { Certificate } from "./certificate.ts";
 import { validateSigner } from "./chain.ts";
 import { decryptContent } from "./enveloped.ts";
@@ -99,6 +100,7 @@ export async function open(options: OpenOptions): Promise<OpenedMessage> {
       scratch: envelope.decoded,
     },
   );
+  if (envelope.decoded) releaseBytes(envelope.der); // ours, and read: free it now
   const extra = options.expectedSigner instanceof Certificate ? [options.expectedSigner] : [];
   const { verified, signedAs } = verifyInner(decrypted.content, extra);
   validateSigner(

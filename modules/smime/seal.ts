@@ -6,7 +6,7 @@
  * argument for opaque signing.
  */
 import { randomBytes } from "node:crypto";
-import { bareLineBreak, concatBytes } from "../core/mod.ts";
+import { bareLineBreak, concatBytes, releaseBytes } from "../core/mod.ts";
 import type { Certificate } from "./certificate.ts";
 import { type ContentAlgorithm, encryptContent } from "./enveloped.ts";
 import { SmimeFormatError, SmimeSignatureInvalid } from "./errors.ts";
@@ -121,7 +121,10 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
     `Content-Type: application/pkcs7-mime; smime-type=${smimeType}; name="smime.p7m"${crlf}` +
     `Content-Transfer-Encoding: base64${crlf}` +
     `Content-Disposition: attachment; filename="smime.p7m"${crlf}${crlf}`;
-  return encodeBase64Lines(envelope, encoder.encode(headers));
+  const message = encodeBase64Lines(envelope, encoder.encode(headers));
+  // The ciphertext (one buffer as large as the content) is ours and no longer needed.
+  for (const chunk of envelope.chunks) if (chunk.length >= 1 << 20) releaseBytes(chunk);
+  return message;
 }
 
 /**

@@ -3,6 +3,7 @@ import { SpoolKeyError, SpoolNotFound } from "./errors.ts";
 import { importMasterKey, type MasterKey } from "./keys.ts";
 import { ensureDir, isSpoolId, layoutOf, sweepTemporary, syncDir } from "./layout.ts";
 import { openFile, openObject, plaintextStream, readHeader, verifyObject } from "./reader.ts";
+import { recentObjects } from "./recent.ts";
 import { listIds, rewrapObject, type RewrapOutcome } from "./rotate.ts";
 import { type PutOptions, type PutResult, writeObject } from "./writer.ts";
 
@@ -27,6 +28,11 @@ export interface SpoolOptions {
    * and scripts/bench/ingest.ts.
    */
   chunkSize?: number;
+  /**
+   * Most bytes of plaintext kept for puts with `retain` until their first read (default 64 MiB;
+   * 0 keeps none): room for a sealed or received relay message and the instances of one part.
+   */
+  recentBytes?: number;
 }
 
 /** What `stat` reports, read from the header without decrypting (use `verify` to prove it). */
@@ -53,6 +59,11 @@ export interface Spool {
    * SpoolIntegrityError (bytes already delivered were each authenticated).
    */
   get(id: string): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * The whole plaintext in one buffer the caller owns (for objects small enough to hold: a mail
+   * message); the same checks as `get`.
+   */
+  readAll(id: string): Promise<Uint8Array>;
   /** Decrypts the whole object and checks its digest; throws SpoolIntegrityError on any fault. */
   verify(id: string): Promise<{ size: number; sha256: string }>;
   /** Removes an object; false when there was none. */
@@ -87,6 +98,21 @@ function checkChunkSize(size: number): number {
   return size;
 }
 
+/** A kept object as a stream of 1 MiB views (no copies). */
+function slicesOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes.subarray(at, at + (1 << 20)));
+      at += 1 << 20;
+    },
+  }, { highWaterMark: 0 });
+}
+
 /**
  * Opens (creating if needed) the spool in `dir` and sweeps temporary files left by a crash.
  *
@@ -112,6 +138,8 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   const active = new Set<string>();
   const shards = new Map<string, Promise<void>>();
   const buffers: Uint8Array<ArrayBuffer>[] = [];
+  const recentBytes = options.recentBytes ?? 64 * 1024 * 1024;
+  const recent = recentBytes > 0 ? recentObjects(recentBytes) : undefined;
 
   const sweep = async () => {
     const removed = await sweepTemporary(layout, active);
@@ -124,7 +152,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     async put(stream, putOptions) {
       const started = performance.now();
       const result = await writeObject(
-        { layout, master, chunkSize, durable, active, shards, buffers },
+        { layout, master, chunkSize, durable, active, shards, buffers, recent },
         stream,
         putOptions,
       );
@@ -136,13 +164,22 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       return result;
     },
     async get(id) {
+      const kept = recent?.take(id);
+      if (kept) return slicesOf(kept);
       return plaintextStream(await openObject(layout, id, master));
+    },
+    async readAll(id) {
+      const kept = recent?.take(id);
+      if (kept) return kept;
+      const object = await openObject(layout, id, master);
+      return new Uint8Array(await new Response(plaintextStream(object)).arrayBuffer());
     },
     async verify(id) {
       return await verifyObject(await openObject(layout, id, master));
     },
     async delete(id) {
       if (!isSpoolId(id)) return false;
+      recent?.drop(id);
       try {
         await Deno.remove(layout.objectPath(id));
       } catch (e) {

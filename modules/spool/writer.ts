@@ -1,3 +1,4 @@
+import type { RecentObjects } from "./recent.ts";
 import { createHash } from "node:crypto";
 import { newId } from "../core/mod.ts";
 import { SpoolWriteError } from "./errors.ts";
@@ -29,6 +30,11 @@ export interface PutOptions {
    * object exists, so commit nothing that depends on it before that promise resolves.
    */
   onDigest?: (content: PutResult) => void;
+  /**
+   * Keep the plaintext in memory for the next `get` (see recent.ts): for objects read back at
+   * once. The chunks of the stream are kept as they are, so the producer must not reuse them.
+   */
+  retain?: boolean;
 }
 
 export interface WriterContext {
@@ -42,6 +48,8 @@ export interface WriterContext {
   shards: Map<string, Promise<void>>;
   /** Idle chunk buffers, reused so a stream of small puts does not allocate one chunk each. */
   buffers: Uint8Array<ArrayBuffer>[];
+  /** Where `retain` puts keep their plaintext; absent when disabled. */
+  recent?: RecentObjects;
 }
 
 const idleBuffersKept = 4;
@@ -137,6 +145,7 @@ export async function writeObject(
   const inFlight: Promise<void>[] = [];
   let file: Deno.FsFile | null = null;
   const failed: { write?: { error: unknown } } = {};
+  const retained: Uint8Array[] | undefined = options.retain && ctx.recent ? [] : undefined;
 
   try {
     // The data key is made while the first bytes are read; the first seal waits for it. The
@@ -192,7 +201,10 @@ export async function writeObject(
       }
     };
 
-    if (options.prefix) await take(options.prefix);
+    if (options.prefix) {
+      await take(options.prefix);
+      retained?.push(options.prefix);
+    }
     for (;;) {
       if (failed.write) throw failed.write.error;
       let result: ReadableStreamReadResult<Uint8Array>;
@@ -208,6 +220,7 @@ export async function writeObject(
         throw new SourceFailed(error);
       }
       await take(result.value);
+      retained?.push(result.value);
     }
     const digest = hash.digest();
     const sha256 = new Uint8Array(digest);
@@ -235,6 +248,7 @@ export async function writeObject(
         dir.close();
       }
     }
+    if (retained) ctx.recent!.keep(id, retained, size);
     return content;
   } catch (error) {
     await Promise.allSettled([written, shardDone]);

@@ -130,6 +130,8 @@ console.log(
     `ratio ${ratio}x (target <= 3x); peak RSS A ${peak.a} MB, B ${peak.b} MB (target < 300 MB); ` +
     `${result.transfer?.partCount} parts; identical ${result.identical}, confirmed ${result.confirmed}`,
 );
+const cpu = result.relayCpuSeconds;
+console.log(`CPU seconds while relaying: A ${cpu.a}, B ${cpu.b}, Orthanc ${cpu.orthanc}`);
 console.log(JSON.stringify({
   instances,
   gigabytes: Math.round(bytes / 1e7) / 100,
@@ -139,6 +141,9 @@ console.log(JSON.stringify({
   ratio,
   peakRssMbA: peak.a,
   peakRssMbB: peak.b,
+  cpuSecondsA: cpu.a,
+  cpuSecondsB: cpu.b,
+  cpuSecondsOrthanc: cpu.orthanc,
   parts: result.transfer?.partCount,
   identical: result.identical,
   confirmed: result.confirmed,

@@ -5,6 +5,8 @@ export interface PeerProcess {
   pid: number;
   /** Peak resident memory so far in bytes (VmHWM from /proc), or null once it has exited. */
   peakRss(): number | null;
+  /** CPU time used so far (user + system) in seconds, or null once it has exited. */
+  cpuSeconds(): number | null;
   /** Output collected so far: stdout and stderr together, and each on its own. */
   output(): string;
   stdout(): string;
@@ -20,6 +22,19 @@ export function peakRssOf(pid: number): number | null {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const kb = status.match(/^VmHWM:\s+(\d+) kB/m)?.[1];
     return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (utime + stime from /proc/PID/stat) of a live process, in seconds. */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticksPerSecond = 100; // USER_HZ on Linux
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
   } catch {
     return null;
   }
@@ -52,6 +67,7 @@ export function startPeer(
   return {
     pid: child.pid,
     peakRss: () => peakRssOf(child.pid),
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     output: () => text.all,
     stdout: () => text.stdout,
     stderr: () => text.stderr,

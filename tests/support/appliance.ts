@@ -49,6 +49,8 @@ export interface ApplianceProcess {
   output(): { stdout: string; stderr: string };
   /** Peak resident memory so far in bytes (VmHWM), or null once it has exited. */
   peakRss(): number | null;
+  /** CPU seconds used so far, or null once it has exited. */
+  cpuSeconds(): number | null;
   /** Sends a signal and waits for exit. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
@@ -91,6 +93,7 @@ export async function startAppliance(
     setupUrl: child.stdout().match(/https:\/\/\S+\/setup\?token=\S+/)?.[0] ?? null,
     output: () => ({ stdout: child.stdout(), stderr: child.stderr() }),
     peakRss: () => child.peakRss(),
+    cpuSeconds: () => child.cpuSeconds(),
     stop: (signal: Deno.Signal = "SIGTERM") => child.stop(signal),
   };
 }

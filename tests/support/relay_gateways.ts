@@ -358,6 +358,8 @@ export interface JourneyResult {
   relaySeconds: number;
   /** Peak RSS (VmHWM) of each gateway process at the end, in bytes. */
   peakRss: { a: number | null; b: number | null };
+  /** CPU seconds each process used between the last instance into A and the last into Orthanc. */
+  relayCpuSeconds: { a: number; b: number; orthanc: number };
   /** A's outbound transfer as it ended. */
   transfer: ListedTransfer | undefined;
 }
@@ -422,6 +424,13 @@ export async function runJourney(
   await storescuInto(pair.a, study.dir);
   step(`${since()} s  ${pair.a.name}: received ${study.files.length} instances (DICOM C-STORE)`);
   const received = performance.now();
+  const cpu = () => ({
+    a: pair.a.app?.cpuSeconds() ?? 0,
+    b: pair.b.app?.cpuSeconds() ?? 0,
+    orthanc: pair.orthanc.process.cpuSeconds() ?? 0,
+  });
+  const cpuAtReceived = cpu();
+  let cpuAtStored = cpuAtReceived;
   let stored = 0;
   await options.afterSend?.();
   const deadline = Date.now() + (options.timeoutMs ?? 180_000);
@@ -432,7 +441,10 @@ export async function runJourney(
   while (Date.now() < deadline) {
     report();
     imported = await orthancCount(pair.orthanc);
-    if (imported >= study.files.length && !stored) stored = performance.now();
+    if (imported >= study.files.length && !stored) {
+      stored = performance.now();
+      cpuAtStored = cpu();
+    }
     if (imported !== lastCount) {
       step(`${since()} s  ${pair.b.name}: Orthanc holds ${imported}/${study.files.length}`);
       lastCount = imported;
@@ -464,6 +476,11 @@ export async function runJourney(
     seconds,
     relaySeconds: stored ? Math.round(stored - received) / 1000 : NaN,
     peakRss,
+    relayCpuSeconds: {
+      a: Math.round((cpuAtStored.a - cpuAtReceived.a) * 10) / 10,
+      b: Math.round((cpuAtStored.b - cpuAtReceived.b) * 10) / 10,
+      orthanc: Math.round((cpuAtStored.orthanc - cpuAtReceived.orthanc) * 10) / 10,
+    },
     transfer,
   };
 }
