@@ -18,6 +18,7 @@ import {
 } from "../modules/mail/mod.ts";
 import {
   createRelay,
+  MESSAGE_CHUNK_BYTES,
   type Relay,
   RelayNothingToSend,
   RelayRecipientUnusable,
@@ -293,7 +294,7 @@ export async function startRelay(
     const store: MailStore = async (meta, stream) => {
       // Durable in the spool (fsync with spool.durability "fsync") and queued before the 250.
       // Kept in memory too: the inbound job usually opens it at once (see spool recent.ts).
-      const stored = await spool.put(stream, { retain: true });
+      const stored = await spool.put(stream, { retain: true, chunkSize: MESSAGE_CHUNK_BYTES });
       try {
         const job = await queue.enqueue({
           kind: inboundJobKind,

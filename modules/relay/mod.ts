@@ -56,7 +56,7 @@ export type { Direction } from "./store.ts";
  * partSizeFor(20_000_000, 10_485_760); // 5_567_xxx bytes of zip for a 10 MiB Postfix limit
  * ```
  */
-export { partSizeFor, WIRE_GROWTH, WIRE_HEADROOM } from "./outbound.ts";
+export { MESSAGE_CHUNK_BYTES, partSizeFor, WIRE_GROWTH, WIRE_HEADROOM } from "./outbound.ts";
 
 /**
  * Builds and reads the RFC 8098 notifications the relay exchanges (for tools and tests).

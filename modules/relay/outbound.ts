@@ -28,6 +28,8 @@ export const WIRE_GROWTH = (78 / 57) ** 2;
 export const WIRE_HEADROOM = 64 * 1024;
 const DEFAULT_PART_SIZE = 20_000_000;
 const HEADER_BYTES = 256 * 1024;
+/** Spool chunk size for mail messages (see spool PutOptions.chunkSize). */
+export const MESSAGE_CHUNK_BYTES = 1 << 20;
 
 /** The largest zip per part for an endpoint whose MTA takes `maxMessageBytes` (as transmitted). */
 export function partSizeFor(configured: number, maxMessageBytes?: number): number {
@@ -308,7 +310,10 @@ export function createOutbound(ctx: RelayContext) {
         });
         releaseBytes(entity);
         // Kept in memory too: it is sent next (see spool recent.ts).
-        const stored = await spool.put(ReadableStream.from([raw]), { retain: true });
+        const stored = await spool.put(ReadableStream.from([raw]), {
+          retain: true,
+          chunkSize: MESSAGE_CHUNK_BYTES,
+        });
         await db.insertInto("relay_parts").values({
           direction: "out",
           transfer_id: transferId,

@@ -150,6 +150,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
 
   return {
     async put(stream, putOptions) {
+      if (putOptions?.chunkSize !== undefined) checkChunkSize(putOptions.chunkSize);
       const started = performance.now();
       const result = await writeObject(
         { layout, master, chunkSize, durable, active, shards, buffers, recent },

@@ -35,6 +35,11 @@ export interface PutOptions {
    * once. The chunks of the stream are kept as they are, so the producer must not reuse them.
    */
   retain?: boolean;
+  /**
+   * Plaintext bytes per chunk for this object (default: the spool's). Large objects written in one
+   * go, such as mail messages, take 1 MiB: eight times fewer WebCrypto calls and file writes.
+   */
+  chunkSize?: number;
 }
 
 export interface WriterContext {
@@ -136,7 +141,10 @@ export async function writeObject(
   const shardDone = shardReady(ctx, shard);
   // Every path below awaits these; until then keep them from being reported as unhandled.
   opened.catch(() => {});
-  const buffer = ctx.buffers.pop() ?? new Uint8Array(ctx.chunkSize);
+  const chunkSize = options.chunkSize ?? ctx.chunkSize;
+  // Pooled buffers are of the spool's chunk size; another size gets its own.
+  const pooled = chunkSize === ctx.chunkSize;
+  const buffer = (pooled ? ctx.buffers.pop() : undefined) ?? new Uint8Array(chunkSize);
   const hash = createHash("sha256");
   let fill = 0;
   let index = 0;
@@ -152,10 +160,10 @@ export async function writeObject(
     // fixed part of the header (the chunks' additional data) does not depend on the key slot.
     const keyed = newDataKey(ctx.master);
     keyed.catch(() => {});
-    const fixed = encodeHeader(id, ctx.chunkSize, emptySlot).slice(0, FIXED_SIZE);
+    const fixed = encodeHeader(id, chunkSize, emptySlot).slice(0, FIXED_SIZE);
     let key: CryptoKey | null = null;
     written = Promise.all([opened, keyed]).then(([f, { slot }]) =>
-      writeAllSync(f, encodeHeader(id, ctx.chunkSize, slot))
+      writeAllSync(f, encodeHeader(id, chunkSize, slot))
     );
     written.catch(() => {});
 
@@ -261,7 +269,7 @@ export async function writeObject(
     throw new SpoolWriteError(`spool write failed: ${describe(error)}`, { cause: error });
   } finally {
     ctx.active.delete(tempPath);
-    if (ctx.buffers.length < idleBuffersKept) ctx.buffers.push(buffer);
+    if (pooled && ctx.buffers.length < idleBuffersKept) ctx.buffers.push(buffer);
     reader.releaseLock();
   }
 }
