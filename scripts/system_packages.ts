@@ -15,6 +15,7 @@ export const systemPackages: { pkg: string; command: string; file?: string }[] =
   // no command of its own: the TLS driver module shows it is installed
   { pkg: "rsyslog-gnutls", command: "rsyslogd", file: rsyslogTlsDriver() },
   { pkg: "postfix", command: "postfix" },
+  { pkg: "unzip", command: "unzip" },
 ];
 
 /** Where Debian's rsyslog-gnutls puts the gtls network stream driver. */
