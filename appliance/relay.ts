@@ -256,7 +256,10 @@ export async function startRelay(
     }
     // A message is at most mail.maxMessageBytes; the relay opens it in memory.
     const raw = await spool.readAll(spoolId);
-    const outcome = await relay.acceptMessage(raw, { from, to }).finally(() => releaseBytes(raw));
+    // The spool recorded the message's SHA-256 when it stored it: no second pass over 37 MB.
+    const { sha256 } = await spool.stat(spoolId);
+    const outcome = await relay.acceptMessage(raw, { from, to, sha256 })
+      .finally(() => releaseBytes(raw));
     log.info("inbound message processed", {
       jobId: job.id,
       kind: outcome.kind,

@@ -468,9 +468,10 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
 
   async function acceptMessage(
     raw: Uint8Array,
-    envelope: { from: string; to: string },
+    envelope: { from: string; to: string; sha256?: string },
   ): Promise<AcceptOutcome> {
-    const key = createHash("sha256").update(raw).digest("hex");
+    // The message's identity; a caller that stored it already knows the digest.
+    const key = envelope.sha256 ?? createHash("sha256").update(raw).digest("hex");
     let outer: MimePart;
     const env: Envelope = {
       key,

@@ -29,7 +29,10 @@ export interface Relay {
    * or a part of a transfer to us. Refusals are answered, audited and returned (not thrown);
    * anything thrown is transient (spool, database, transport) and the call may be repeated.
    */
-  acceptMessage(raw: Uint8Array, envelope: { from: string; to: string }): Promise<AcceptOutcome>;
+  acceptMessage(
+    raw: Uint8Array,
+    envelope: { from: string; to: string; sha256?: string },
+  ): Promise<AcceptOutcome>;
   /** The study of inbound `transferId` is in the PACS: notify the sender ("imported"). */
   confirmImported(transferId: string): Promise<void>;
   /** A transfer with parts and timeline. */
