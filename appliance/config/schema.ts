@@ -360,7 +360,7 @@ export const configSchema: Record<string, FieldSpec> = {
   },
   "xdm.partSizeBytes": {
     type: "integer",
-    default: 20_000_000,
+    default: 10_000_000,
     min: 1_000_000,
     max: 3_900_000_000,
     description: "Largest XDM package (one mail part) in bytes before base64.",

@@ -26,7 +26,12 @@ import type { RelayAuditEvent, SendTransferRequest, TransferStatus } from "./typ
 export const WIRE_GROWTH = (78 / 57) ** 2;
 /** Room for the outer headers, the signature, certificates and RecipientInfos. */
 export const WIRE_HEADROOM = 64 * 1024;
-const DEFAULT_PART_SIZE = 20_000_000;
+/**
+ * 10 MB of zip, 19 MB on the wire: under common mail limits, and measured on the relay benchmark
+ * (1000 instances) against 20 MB parts: 22-23 s against 26-27 s, B's CPU 17 s against 21-22 s,
+ * peak RSS B 450-480 MB against 690-740 MB.
+ */
+const DEFAULT_PART_SIZE = 10_000_000;
 const HEADER_BYTES = 256 * 1024;
 /** Spool chunk size for mail messages (see spool PutOptions.chunkSize). */
 export const MESSAGE_CHUNK_BYTES = 1 << 20;

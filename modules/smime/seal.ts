@@ -52,7 +52,7 @@ const encoder = new TextEncoder();
 /**
  * Signs `content` and encrypts the signed entity; returns the complete application/pkcs7-mime
  * message (headers, empty line, base64 body with CRLF line breaks). Everything happens in memory:
- * about five times the part size at peak, so parts must stay bounded (20 MB).
+ * about five times the part size at peak, so parts must stay bounded (10 MB by default).
  *
  * @example
  * ```ts

@@ -6,6 +6,8 @@
  * evicted first, each handed to its first reader only (later reads and reads after a restart go to
  * disk as before), so the memory is held for moments, not for the budget's worth of old objects.
  */
+import { releaseBytes } from "../core/mod.ts";
+
 export interface RecentObjects {
   keep(id: string, chunks: readonly Uint8Array[], size: number): void;
   /** The kept plaintext, handed over once: the entry is gone afterwards. */
@@ -31,6 +33,7 @@ export function recentObjects(maxBytes: number): RecentObjects {
         for (const c of chunks) {
           joined.set(c, at);
           at += c.length;
+          releaseBytes(c); // handed over by the put (see PutOptions.retain): ours to free
         }
       }
       kept.set(id, joined);

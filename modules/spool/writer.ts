@@ -32,7 +32,8 @@ export interface PutOptions {
   onDigest?: (content: PutResult) => void;
   /**
    * Keep the plaintext in memory for the next `get` (see recent.ts): for objects read back at
-   * once. The chunks of the stream are kept as they are, so the producer must not reuse them.
+   * once. The chunks of the stream are handed over: kept as they are, or joined and then freed,
+   * so the producer must not use them again.
    */
   retain?: boolean;
   /**
@@ -211,7 +212,7 @@ export async function writeObject(
 
     if (options.prefix) {
       await take(options.prefix);
-      retained?.push(options.prefix);
+      retained?.push(options.prefix.slice()); // the caller keeps its own
     }
     for (;;) {
       if (failed.write) throw failed.write.error;

@@ -15,7 +15,7 @@
  */
 
 /**
- * Packs a study into one or more complete XDM zips (each at most `partSizeBytes`, default 20 MB).
+ * Packs a study into one or more complete XDM zips (each at most `partSizeBytes`, default 10 MB).
  * Every part holds README.TXT, INDEX.HTM, IHE_XDM/SUBSET01/METADATA.XML, the KOS manifest of the
  * whole study and its share of the images; part 1 also the report and the note.
  *

@@ -44,7 +44,7 @@ import { type ZipEntryInput, zipStream } from "./zip_write.ts";
 import { createHash } from "node:crypto";
 
 const SUBSET = "IHE_XDM/SUBSET01/";
-const DEFAULT_PART_SIZE = 20_000_000;
+const DEFAULT_PART_SIZE = 10_000_000;
 /** Local header (30) + data descriptor (16) + central header (46), names counted separately. */
 const ZIP_ENTRY_OVERHEAD = 92;
 /** Upper bounds for the small generated files; METADATA.XML is counted uncompressed. */

@@ -16,7 +16,7 @@ Deno.test("spool retain: the first read is served from memory, later reads from 
     const spool = await createSpool({ dir, masterKey: testKey(2), durability: "os" });
     const bytes = patternBytes(11, 0, 3 * 1024 * 1024 + 5);
     const put = await spool.put(
-      ReadableStream.from([bytes.subarray(0, 1000), bytes.subarray(1000)]),
+      ReadableStream.from([bytes.slice(0, 1000), bytes.slice(1000)]), // handed over: copies
       { retain: true },
     );
     // Corrupting the file on disk shows which copy a read comes from.
