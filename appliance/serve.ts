@@ -40,20 +40,6 @@ function urlHost(host: string): string {
  */
 export async function startAppliance(config: Config, log: Logger): Promise<RunningAppliance> {
   tuneAllocator(log);
-  if (Deno.env.get("BP_DEV_MEMLOG")) {
-    let peak = 0;
-    setInterval(() => {
-      const m = Deno.memoryUsage();
-      if (m.rss > peak + 20e6) {
-        peak = m.rss;
-        console.error(
-          `MEM rss=${(m.rss / 1e6).toFixed(0)} heapTotal=${
-            (m.heapTotal / 1e6).toFixed(0)
-          } heapUsed=${(m.heapUsed / 1e6).toFixed(0)} external=${(m.external / 1e6).toFixed(0)}`,
-        );
-      }
-    }, 200);
-  }
   const startedAt = new Date();
   const { paths, database } = await initDataDirectory(config, log);
   const services = await openServices(config, log, database);

@@ -92,7 +92,8 @@ console.log(
 const directSeconds = Math.round(await direct(study.dir) * 1000) / 1000;
 console.log(`direct: storescu -> Orthanc ${directSeconds} s`);
 
-using work = tempDir("bp-bench-relay-gw-");
+// Not `using`: Deno.exit below would skip its disposal and leave gigabytes behind.
+const work = tempDir("bp-bench-relay-gw-");
 const pair = await createGatewayPair(work.path, {
   envB: importIntoPacs,
   env: {
@@ -112,15 +113,8 @@ try {
     },
   });
 } finally {
-  if (Deno.env.get("BP_DEV_MEMLOG")) {
-    for (const g of [pair.a, pair.b]) {
-      console.log(
-        g.name,
-        (g.app?.output().stderr ?? "").split("\n").filter((l) => l.startsWith("MEM")).join("\n"),
-      );
-    }
-  }
   await pair.close();
+  work[Symbol.dispose]();
 }
 const relaySeconds = Math.round((result.relaySeconds - quietSeconds) * 1000) / 1000;
 const ratio = Math.round((relaySeconds / directSeconds) * 100) / 100;
