@@ -33,7 +33,7 @@ import {
   tlv,
   UNIVERSAL,
 } from "./ber.ts";
-import { releaseBytes } from "../core/mod.ts";
+import { concatBytes, releaseBytes } from "../core/mod.ts";
 import type { Certificate } from "./certificate.ts";
 import {
   SmimeDecryptError,
@@ -108,16 +108,7 @@ const unshared = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
 
 /** One buffer of `parts` (WebCrypto takes its input whole); a single part is not copied. */
 function joined(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  if (parts.length === 1) return unshared(parts[0]);
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return unshared(parts.length === 1 ? parts[0] : concatBytes(parts));
 }
 
 function encryptedContentInfo(algorithm: Encoded, ciphertext: Uint8Array): Encoded {

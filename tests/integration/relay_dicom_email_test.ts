@@ -6,7 +6,6 @@
  * and once with two real gateways into B's Orthanc.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { open, seal } from "../../modules/smime/mod.ts";
 import {
@@ -30,7 +29,7 @@ import {
   type RelayPair,
 } from "../support/relay_fixtures.ts";
 import { createGatewayPair, importIntoPacs, runJourney } from "../support/relay_gateways.ts";
-import { openssl } from "../support/smime_pki.ts";
+import { opensslOpen } from "../support/smime_pki.ts";
 import { syntheticPatient, syntheticStudy } from "../support/xdm_fixtures.ts";
 
 /** About 9.5 KB per image, 50 images, parts of at most 100 kB: several parts. */
@@ -280,33 +279,9 @@ Deno.test({
       const { b, network } = pair;
       const sent = await send(pair, studyUid);
       const [mail] = network.take();
-      const dir = pair.pki.dir;
-      await Deno.writeFile(join(dir, "part.eml"), mail.raw);
-      await openssl([
-        "cms",
-        "-decrypt",
-        "-in",
-        join(dir, "part.eml"),
-        "-recip",
-        b.identity.files.certPath,
-        "-inkey",
-        b.identity.files.keyPath,
-        "-out",
-        join(dir, "signed.eml"),
-      ]);
-      await openssl([
-        "cms",
-        "-verify",
-        "-in",
-        join(dir, "signed.eml"),
-        "-CAfile",
-        pair.pki.ca.certPath,
-        "-purpose",
-        "smimesign",
-        "-out",
-        join(dir, "content.eml"),
-      ]);
-      const content = parsePart(await Deno.readFile(join(dir, "content.eml")));
+      const content = parsePart(
+        await opensslOpen(pair.pki.dir, mail.raw, b.identity.files, pair.pki.ca.certPath),
+      );
       assert.equal(content.headers.get("beeldpoort-transfer-id"), sent.transferId);
       assert.equal(content.headers.get("beeldpoort-part"), `1/${sent.partCount}`);
       const parts = partsOf(content);

@@ -16,7 +16,7 @@ import {
   listPeer,
   type RelayPair,
 } from "../support/relay_fixtures.ts";
-import { openssl } from "../support/smime_pki.ts";
+import { openssl, opensslOpen } from "../support/smime_pki.ts";
 import { syntheticPatient, syntheticStudy } from "../support/xdm_fixtures.ts";
 
 /** About 9.5 KB per image, 50 images, parts of at most 100 kB: six parts. */
@@ -348,33 +348,9 @@ Deno.test({
       const { b, network } = pair;
       await send(pair, studyUid);
       const [mail] = network.take();
-      const dir = pair.pki.dir;
-      await Deno.writeFile(join(dir, "part.eml"), mail.raw);
-      await openssl([
-        "cms",
-        "-decrypt",
-        "-in",
-        join(dir, "part.eml"),
-        "-recip",
-        b.identity.files.certPath,
-        "-inkey",
-        b.identity.files.keyPath,
-        "-out",
-        join(dir, "signed.eml"),
-      ]);
-      await openssl([
-        "cms",
-        "-verify",
-        "-in",
-        join(dir, "signed.eml"),
-        "-CAfile",
-        pair.pki.ca.certPath,
-        "-purpose",
-        "smimesign",
-        "-out",
-        join(dir, "content.eml"),
-      ]);
-      const content = parsePart(await Deno.readFile(join(dir, "content.eml")));
+      const content = parsePart(
+        await opensslOpen(pair.pki.dir, mail.raw, b.identity.files, pair.pki.ca.certPath),
+      );
       assert.match(content.headers.get("content-type")!, /^application\/zip; name="[^"]+\.zip"$/);
       assert.equal(content.headers.get("content-transfer-encoding"), "base64");
     });

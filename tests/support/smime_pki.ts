@@ -83,6 +83,45 @@ export async function openssl(
   return out.stdout;
 }
 
+/**
+ * What a peer running OpenSSL makes of a message: `openssl cms -decrypt` with the recipient's key,
+ * then `-verify` against `caPath` for S/MIME signing; returns the signed content. Files go to `dir`.
+ */
+export async function opensslOpen(
+  dir: string,
+  message: Uint8Array,
+  recipient: { certPath: string; keyPath: string },
+  caPath: string,
+): Promise<Uint8Array> {
+  const path = (name: string) => `${dir}/${name}`;
+  await Deno.writeFile(path("part.eml"), message);
+  await openssl([
+    "cms",
+    "-decrypt",
+    "-in",
+    path("part.eml"),
+    "-recip",
+    recipient.certPath,
+    "-inkey",
+    recipient.keyPath,
+    "-out",
+    path("signed.eml"),
+  ]);
+  await openssl([
+    "cms",
+    "-verify",
+    "-in",
+    path("signed.eml"),
+    "-CAfile",
+    caPath,
+    "-purpose",
+    "smimesign",
+    "-out",
+    path("content.eml"),
+  ]);
+  return await Deno.readFile(path("content.eml"));
+}
+
 /** openssl `ca` date form, YYYYMMDDHHMMSSZ. */
 function caDate(d: Date): string {
   return d.toISOString().slice(0, 19).replace(/[-T:]/g, "") + "Z";
