@@ -54,6 +54,12 @@ import { contentCiphers, oaepDigestNames, oids } from "./oids.ts";
  */
 export type ContentAlgorithm = "aes-256-gcm" | "aes-256-cbc";
 
+/** An encrypted ContentInfo, and its ciphertext buffer for the caller to free once encoded. */
+export interface EncryptedContent {
+  readonly der: Encoded;
+  readonly ciphertext: Uint8Array;
+}
+
 /**
  * Encrypts `parts` (joined, they are the content) for every recipient and returns the DER
  * ContentInfo as segments, so the ciphertext is not copied again before base64. The cipher is
@@ -64,7 +70,7 @@ export async function encryptContent(
   parts: readonly Uint8Array[],
   recipients: readonly Certificate[],
   algorithm: ContentAlgorithm,
-): Promise<Encoded> {
+): Promise<EncryptedContent> {
   if (recipients.length === 0) throw new SmimeFormatError("at least one recipient is needed");
   const cek = crypto.getRandomValues(new Uint8Array(32));
   const recipientInfos = recipients.map((r) => keyTransRecipientInfo(r, cek));
@@ -88,7 +94,10 @@ export async function encryptContent(
     );
     // RFC 5083 §2.1: version 0, no authAttrs (content type is id-data), mac.
     const authEnveloped = sequence(integer(0), tlv(0x31, ...recipientInfos), eci, octetString(mac));
-    return sequence(objectIdentifier(oids.authEnvelopedData), tlv(0xa0, authEnveloped));
+    return {
+      der: sequence(objectIdentifier(oids.authEnvelopedData), tlv(0xa0, authEnveloped)),
+      ciphertext: sealed,
+    };
   }
   const iv = crypto.getRandomValues(new Uint8Array(16));
   const key = await crypto.subtle.importKey("raw", cek, "AES-CBC", false, ["encrypt"]);
@@ -100,7 +109,10 @@ export async function encryptContent(
   );
   // RFC 5652 §6.1: version 0 when only version-0 KeyTransRecipientInfos and no originator info.
   const enveloped = sequence(integer(0), tlv(0x31, ...recipientInfos), eci);
-  return sequence(objectIdentifier(oids.envelopedData), tlv(0xa0, enveloped));
+  return {
+    der: sequence(objectIdentifier(oids.envelopedData), tlv(0xa0, enveloped)),
+    ciphertext,
+  };
 }
 
 /** WebCrypto's types want plain ArrayBuffers; ours never are shared memory. */

@@ -93,19 +93,18 @@ export function parseContentType(value: string | undefined): ContentType {
  * the delimiter). Bare-LF line breaks are accepted, as openssl writes them.
  */
 export function splitMultipart(body: Uint8Array, boundary: string): Uint8Array[] {
-  const buf = body;
   const dash = new TextEncoder().encode("--" + boundary);
   const starts: { at: number; close: boolean; next: number }[] = [];
   let from = 0;
   for (;;) {
-    const at = indexOfBytes(buf, dash, from);
+    const at = indexOfBytes(body, dash, from);
     if (at === -1) break;
     from = at + dash.length;
-    if (at !== 0 && buf[at - 1] !== 0x0a) continue; // must begin a line
-    const close = buf[from] === 0x2d && buf[from + 1] === 0x2d;
+    if (at !== 0 && body[at - 1] !== 0x0a) continue; // must begin a line
+    const close = body[from] === 0x2d && body[from + 1] === 0x2d;
     // Rest of the delimiter line (transport padding) up to and including its line break.
-    let next = buf.indexOf(0x0a, from);
-    next = next === -1 ? buf.length : next + 1;
+    let next = body.indexOf(0x0a, from);
+    next = next === -1 ? body.length : next + 1;
     starts.push({ at, close, next });
     if (close) break;
   }

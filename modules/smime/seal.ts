@@ -104,7 +104,7 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
   if (options.includeSigner && !recipients.some((r) => r.equals(options.signerCert))) {
     recipients.push(options.signerCert);
   }
-  const envelope = await encryptContent(
+  const { der, ciphertext } = await encryptContent(
     [head, options.content, signaturePart],
     recipients,
     algorithm,
@@ -121,9 +121,8 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
     `Content-Type: application/pkcs7-mime; smime-type=${smimeType}; name="smime.p7m"${crlf}` +
     `Content-Transfer-Encoding: base64${crlf}` +
     `Content-Disposition: attachment; filename="smime.p7m"${crlf}${crlf}`;
-  const message = encodeBase64Lines(envelope, encoder.encode(headers));
-  // The ciphertext (one buffer as large as the content) is ours and no longer needed.
-  for (const chunk of envelope.chunks) if (chunk.length >= 1 << 20) releaseBytes(chunk);
+  const message = encodeBase64Lines(der, encoder.encode(headers));
+  releaseBytes(ciphertext); // as large as the content, and encoded now
   return message;
 }
 

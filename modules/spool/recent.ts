@@ -6,7 +6,7 @@
  * evicted first, each handed to its first reader only (later reads and reads after a restart go to
  * disk as before), so the memory is held for moments, not for the budget's worth of old objects.
  */
-import { releaseBytes } from "../core/mod.ts";
+import { concatBytes, releaseBytes } from "../core/mod.ts";
 
 export interface RecentObjects {
   keep(id: string, chunks: readonly Uint8Array[], size: number): void;
@@ -27,15 +27,9 @@ export function recentObjects(maxBytes: number): RecentObjects {
   return {
     keep(id, chunks, size) {
       if (size > maxBytes) return;
-      const joined = chunks.length === 1 ? chunks[0] : new Uint8Array(size);
-      if (chunks.length !== 1) {
-        let at = 0;
-        for (const c of chunks) {
-          joined.set(c, at);
-          at += c.length;
-          releaseBytes(c); // handed over by the put (see PutOptions.retain): ours to free
-        }
-      }
+      const joined = chunks.length === 1 ? chunks[0] : concatBytes(chunks);
+      // Handed over by the put (see PutOptions.retain): ours to free once joined.
+      if (chunks.length !== 1) chunks.forEach(releaseBytes);
       kept.set(id, joined);
       bytes += size;
       for (const oldest of kept.keys()) {

@@ -1,7 +1,7 @@
-import type { RecentObjects } from "./recent.ts";
 import { createHash } from "node:crypto";
 import { newId } from "../core/mod.ts";
 import { SpoolWriteError } from "./errors.ts";
+import type { RecentObjects } from "./recent.ts";
 import { chunkAad, chunkNonce, encodeHeader, encodeTotals, FIXED_SIZE } from "./format.ts";
 import { emptySlot, type MasterKey, newDataKey } from "./keys.ts";
 import { ensureDir, type Layout } from "./layout.ts";
