@@ -9,7 +9,7 @@ import { readInstanceHeader } from "../dicom/mod.ts";
 import { seal } from "../smime/mod.ts";
 import type { StudyInstance } from "../studies/mod.ts";
 import { base64Lines, packXdm, type XdmInstance, type XdmPart, type XdmStudy } from "../xdm/mod.ts";
-import { concatBytes, newId, releaseBytes, subaddress } from "../core/mod.ts";
+import { newId, releaseBytes, subaddress } from "../core/mod.ts";
 import type { RelayContext } from "./context.ts";
 import { dicomEmailParts } from "./dicom_email_parts.ts";
 import { RelayNothingToSend, RelayRecipientUnusable, RelayTransferNotFound } from "./errors.ts";
@@ -291,9 +291,7 @@ export function createOutbound(ctx: RelayContext) {
           await part.skip();
           continue;
         }
-        const chunks = await collectChunks(part.chunks);
-        const entity = concatBytes(chunks);
-        chunks.forEach(releaseBytes);
+        const entity = await collectChunks(part.chunks);
         const messageId = ctx.messageId(`${transferId}.${part.partNumber}`);
         const raw = await seal({
           content: entity,
@@ -313,7 +311,7 @@ export function createOutbound(ctx: RelayContext) {
             "Disposition-Notification-To": identity.address,
           },
         });
-        releaseBytes(entity);
+        entity.forEach(releaseBytes); // ours, and sealed now
         // Kept in memory too: it is sent next (see spool recent.ts).
         const stored = await spool.put(ReadableStream.from([raw]), {
           retain: true,

@@ -12,7 +12,7 @@ import { type ContentAlgorithm, encryptContent } from "./enveloped.ts";
 import { SmimeFormatError, SmimeSignatureInvalid } from "./errors.ts";
 import { keyMatchesCertificate, type PrivateKey } from "./keys.ts";
 import { encodeBase64Lines, headerValue } from "./mime.ts";
-import { signDetached } from "./signed_data.ts";
+import { pieces, signDetached } from "./signed_data.ts";
 
 /**
  * What to protect, with whose key, for whom.
@@ -26,8 +26,9 @@ export interface SealOptions {
   /**
    * A complete MIME entity (headers, empty line, body) in canonical form: CRLF line breaks and a
    * 7-bit transfer encoding (base64 for binary). Anything else is refused with SmimeFormatError.
+   * May come in pieces: they are joined once, for the encryption, instead of by the caller too.
    */
-  readonly content: Uint8Array;
+  readonly content: Uint8Array | readonly Uint8Array[];
   /** Our signing certificate; included in the signature. */
   readonly signerCert: Certificate;
   /** Its private key (RSA: PKCS#1 v1.5 SHA-256; EC: ECDSA SHA-256). */
@@ -105,7 +106,7 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
     recipients.push(options.signerCert);
   }
   const { der, ciphertext } = await encryptContent(
-    [head, options.content, signaturePart],
+    [head, ...pieces(options.content), signaturePart],
     recipients,
     algorithm,
   );
@@ -131,18 +132,21 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
  * safe transfer encodings. Peers canonicalise before verifying (measured: openssl cms -verify
  * fails on bare-LF content), so non-canonical content is refused rather than silently rewritten.
  */
-function assertCanonical(content: Uint8Array): void {
-  const bare = bareLineBreak(content);
-  if (bare) {
+function assertCanonical(content: Uint8Array | readonly Uint8Array[]): void {
+  const refuse = (kind: string, at: number) => {
     throw new SmimeFormatError(
-      `content has a bare ${bare.kind} at byte ${bare.at}: use CRLF line breaks (RFC 8551 §3.1.1)`,
+      `content has a bare ${kind} at byte ${at}: use CRLF line breaks (RFC 8551 §3.1.1)`,
     );
+  };
+  let offset = 0;
+  let last = -1;
+  for (const piece of pieces(content)) {
+    const bare = bareLineBreak(piece, last);
+    if (bare) refuse(bare.kind, offset + bare.at);
+    if (piece.length > 0) last = piece[piece.length - 1];
+    offset += piece.length;
   }
-  if (content[content.length - 1] === 0x0d) {
-    throw new SmimeFormatError(
-      `content has a bare CR at byte ${content.length - 1}: use CRLF line breaks (RFC 8551 §3.1.1)`,
-    );
-  }
+  if (last === 0x0d) refuse("CR", offset - 1);
 }
 
 /**

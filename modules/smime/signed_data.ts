@@ -36,7 +36,8 @@ import { verifySignature } from "./signature.ts";
 
 /** Options for a detached signature over `content`. */
 export interface SignOptions {
-  readonly content: Uint8Array;
+  /** The signed bytes, whole or in pieces (as they came, without joining them first). */
+  readonly content: Uint8Array | readonly Uint8Array[];
   readonly certificate: Certificate;
   readonly key: PrivateKey;
   /** Intermediates to include so the receiver can build the path (RFC 8551 §2.4). */
@@ -44,10 +45,17 @@ export interface SignOptions {
   readonly signingTime: Date;
 }
 
+/** Content given whole or in pieces, as pieces. */
+export function pieces(content: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
+  return content instanceof Uint8Array ? [content] : content;
+}
+
 /** Builds a DER ContentInfo holding a detached SignedData (no eContent) over `content`. */
 export function signDetached(options: SignOptions): Uint8Array {
   const { certificate, key } = options;
-  const digest = createHash("sha256").update(options.content).digest();
+  const hash = createHash("sha256");
+  for (const piece of pieces(options.content)) hash.update(piece);
+  const digest = hash.digest();
   const sha256 = sequence(objectIdentifier(oids.sha256)); // RFC 5754 §2: parameters absent
   const attribute = (type: string, value: Encoded) => sequence(objectIdentifier(type), set(value));
   // RFC 8551 §2.5.2: capabilities in order of preference; AES-GCM first, then CBC, then OAEP.

@@ -253,6 +253,30 @@ Deno.test({
           );
         },
       );
+      await t.step(
+        "content in pieces: sealed as the same bytes; a CR ending one piece and no LF starting the next is refused",
+        async () => {
+          const cut = Math.floor(content.length / 2);
+          const sealed = await seal({
+            content: [content.subarray(0, cut), content.subarray(cut)],
+            signerCert: f.alice.cert,
+            signerKey: f.alice.key,
+            recipients: [f.bob.cert],
+          });
+          assert.deepStrictEqual((await open(asBob(f, sealed))).content, content);
+          const text = new TextEncoder();
+          await assert.rejects(
+            seal({
+              content: [text.encode("Content-Type: text/plain\r"), text.encode("\r\nhi\r\n")],
+              signerCert: f.alice.cert,
+              signerKey: f.alice.key,
+              recipients: [f.bob.cert],
+            }),
+            (error: Error) =>
+              error instanceof SmimeFormatError && /bare CR at byte 24/.test(error.message),
+          );
+        },
+      );
       await t.step("signed-only message (never encrypted) is refused as format", async () => {
         const contentPath = join(f.pki.dir, "content2.eml");
         const out = join(f.pki.dir, "signed-only.eml");
