@@ -22,4 +22,13 @@ export {
   writeBase64Lines,
 } from "./base64_lines.ts";
 export { subaddress } from "./subaddress.ts";
+export {
+  CipherAuthError,
+  cipherBackend,
+  decryptor,
+  encryptor,
+  gcmOpen,
+  gcmSeal,
+} from "./cipher.ts";
+export type { CipherName, DecryptOptions, StreamCipher } from "./cipher.ts";
 export type { Clock } from "./clock.ts";

@@ -36,14 +36,15 @@ export async function importMasterKey(raw: Uint8Array): Promise<MasterKey> {
   return { kek, id };
 }
 
-/** A fresh random AES-256-GCM data key for one object, and its slot wrapped by `master`. */
-export async function newDataKey(master: MasterKey): Promise<{ key: CryptoKey; slot: KeySlot }> {
-  const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, [
-    "encrypt",
-    "decrypt",
-  ]);
-  const wrapped = new Uint8Array(await crypto.subtle.wrapKey("raw", key, master.kek, "AES-KW"));
-  return { key, slot: { kind: SLOT_KIND_AES_KW, kekId: master.id, wrapped } };
+/**
+ * A fresh random AES-256-GCM data key for one object, and its slot wrapped by `master`. The key
+ * is raw bytes: the chunks are sealed by core's cipher (OpenSSL), which takes keys as bytes.
+ */
+export async function newDataKey(
+  master: MasterKey,
+): Promise<{ key: Uint8Array<ArrayBuffer>; slot: KeySlot }> {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  return { key, slot: await wrapFor(key, master) };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -64,8 +65,7 @@ export function slotFor(header: Header, master: MasterKey): number {
 export async function unwrapDataKey(
   header: Header,
   master: MasterKey,
-  extractable = false,
-): Promise<CryptoKey> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const index = slotFor(header, master);
   if (index < 0) {
     throw new SpoolIntegrityError(
@@ -75,15 +75,16 @@ export async function unwrapDataKey(
     );
   }
   try {
-    return await crypto.subtle.unwrapKey(
+    const key = await crypto.subtle.unwrapKey(
       "raw",
       header.slots[index].wrapped,
       master.kek,
       "AES-KW",
       "AES-GCM",
-      extractable,
+      true,
       ["encrypt", "decrypt"],
     );
+    return new Uint8Array(await crypto.subtle.exportKey("raw", key));
   } catch (cause) {
     throw new SpoolIntegrityError(header.id, "key-unwrap", "wrapped data key fails its check", {
       cause,
@@ -91,9 +92,11 @@ export async function unwrapDataKey(
   }
 }
 
-/** Wraps an (extractable) data key for `master`. */
-export async function wrapFor(key: CryptoKey, master: MasterKey): Promise<KeySlot> {
-  const wrapped = new Uint8Array(await crypto.subtle.wrapKey("raw", key, master.kek, "AES-KW"));
+/** Wraps a data key for `master`. */
+export async function wrapFor(key: Uint8Array<ArrayBuffer>, master: MasterKey): Promise<KeySlot> {
+  // WebCrypto wraps only keys, not bytes: import it for the moment of the wrap.
+  const data = await crypto.subtle.importKey("raw", key, "AES-GCM", true, ["encrypt"]);
+  const wrapped = new Uint8Array(await crypto.subtle.wrapKey("raw", data, master.kek, "AES-KW"));
   return { kind: SLOT_KIND_AES_KW, kekId: master.id, wrapped };
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { gcmOpen } from "../core/mod.ts";
 import { SpoolIntegrityError, SpoolNotFound } from "./errors.ts";
 import {
   chunkAad,
@@ -17,7 +18,7 @@ import { isSpoolId, type Layout } from "./layout.ts";
 export interface OpenObject {
   file: Deno.FsFile;
   header: Header;
-  key: CryptoKey;
+  key: Uint8Array<ArrayBuffer>;
 }
 
 /** Reads exactly `buffer.length` bytes unless the file ends first; returns the count read. */
@@ -109,21 +110,14 @@ export function chunkDecryptor(
       throw new SpoolIntegrityError(header.id, "length", `chunk ${index} is cut short`);
     }
     try {
-      const plaintext = await crypto.subtle.decrypt(
-        {
-          name: "AES-GCM",
-          iv: chunkNonce(index),
-          additionalData: chunkAad(
-            header.fixed,
-            index,
-            final ? { size: header.size, sha256: header.sha256 } : null,
-          ),
-        },
+      const plaintext = gcmOpen(
         key,
+        chunkNonce(index),
+        chunkAad(header.fixed, index, final ? { size: header.size, sha256: header.sha256 } : null),
         ciphertext,
       );
       index++;
-      return new Uint8Array(plaintext);
+      return plaintext;
     } catch (cause) {
       throw new SpoolIntegrityError(
         header.id,

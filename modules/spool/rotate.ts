@@ -34,7 +34,7 @@ export async function rewrapObject(
       await unwrapDataKey(header, to); // already rotated: just prove the slot is sound
       return "already-current";
     }
-    const key = await unwrapDataKey(header, from, true);
+    const key = await unwrapDataKey(header, from);
     if (toIndex < 0) {
       const target = 1 - fromIndex;
       await writeAt(file, SLOT_OFFSETS[target], encodeSlot(await wrapFor(key, to)));
