@@ -69,6 +69,39 @@ export async function ensureDir(path: string, parent: string, durable: boolean):
   existingDirs.add(path);
 }
 
+/** The characters of a ULID (Crockford's base32), so the 1024 possible shard names. */
+const ulidAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/**
+ * Creates every shard directory that is missing, with one fsync of the objects directory when
+ * durable. Done when the spool opens, so no put pays for a mkdir and an fsync of the parent: on a
+ * fresh spool that was most of the first thousand puts (measured as a fifth of the receiver's CPU
+ * in inode allocation, and an extra journal commit per object).
+ */
+export async function prepareShards(layout: Layout, durable: boolean): Promise<number> {
+  const present = new Set<string>();
+  for await (const entry of Deno.readDir(layout.objectsDir)) {
+    if (entry.isDirectory) present.add(entry.name);
+  }
+  let created = 0;
+  for (const a of ulidAlphabet) {
+    for (const b of ulidAlphabet) {
+      const path = join(layout.objectsDir, a + b);
+      if (!present.has(a + b)) {
+        try {
+          await Deno.mkdir(path);
+          created++;
+        } catch (e) {
+          if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        }
+      }
+      existingDirs.add(path);
+    }
+  }
+  if (created > 0 && durable) await syncDir(layout.objectsDir);
+  return created;
+}
+
 function processAlive(pid: number): boolean {
   try {
     Deno.statSync(`/proc/${pid}`);

@@ -1,7 +1,14 @@
 import type { Logger } from "../core/mod.ts";
 import { SpoolKeyError, SpoolNotFound } from "./errors.ts";
 import { importMasterKey, type MasterKey } from "./keys.ts";
-import { ensureDir, isSpoolId, layoutOf, sweepTemporary, syncDir } from "./layout.ts";
+import {
+  ensureDir,
+  isSpoolId,
+  layoutOf,
+  prepareShards,
+  sweepTemporary,
+  syncDir,
+} from "./layout.ts";
 import { openFile, openObject, plaintextStream, readHeader, verifyObject } from "./reader.ts";
 import { recentObjects } from "./recent.ts";
 import { listIds, rewrapObject, type RewrapOutcome } from "./rotate.ts";
@@ -135,6 +142,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   await Deno.mkdir(layout.dir, { recursive: true });
   await ensureDir(layout.objectsDir, layout.dir, durable);
   await ensureDir(layout.tmpDir, layout.dir, durable);
+  await prepareShards(layout, durable);
   const active = new Set<string>();
   const shards = new Map<string, Promise<void>>();
   const buffers: Uint8Array<ArrayBuffer>[] = [];

@@ -22,7 +22,14 @@ import {
   writeSyntheticCt,
   writeSyntheticStudy,
 } from "../../tests/support/dicom_fixtures.ts";
-import { freePort, isListening, type PeerProcess, startPeer, waitFor } from "../peers/process.ts";
+import {
+  devRunFlags,
+  freePort,
+  isListening,
+  type PeerProcess,
+  startPeer,
+  waitFor,
+} from "../peers/process.ts";
 import { startOrthanc } from "../peers/orthanc.ts";
 
 const instances = Number(Deno.env.get("BENCH_INSTANCES") ?? 500);
@@ -154,7 +161,7 @@ async function startOrthancReceiver(dir: string): Promise<Receiver> {
 
 async function startBeeldpoort(dir: string, durability: "fsync" | "os"): Promise<Receiver> {
   const port = freePort();
-  const process = startPeer(Deno.execPath(), ["run", "-A", mainTs, "serve"], {
+  const process = startPeer(Deno.execPath(), ["run", "-A", ...devRunFlags(), mainTs, "serve"], {
     env: {
       NO_COLOR: "1",
       BEELDPOORT_DATA__DIR: dir,

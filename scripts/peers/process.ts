@@ -40,6 +40,15 @@ export function cpuSecondsOf(pid: number): number | null {
   }
 }
 
+/**
+ * Deno flags for an appliance started by a test or benchmark, from BP_DEV_RUN_FLAGS, e.g. for
+ * profiling: BP_DEV_RUN_FLAGS="--v8-flags=--prof,--logfile=/tmp/prof-%p.log" (read with
+ * `node --prof-process`).
+ */
+export function devRunFlags(): string[] {
+  return (Deno.env.get("BP_DEV_RUN_FLAGS") ?? "").split(" ").filter(Boolean);
+}
+
 /** Starts a program with stdout and stderr collected. */
 export function startPeer(
   command: string,

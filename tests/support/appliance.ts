@@ -1,5 +1,5 @@
 /** Starts the real appliance as a child process (as an operator would) for integration tests. */
-import { freePort, startPeer, waitFor } from "../../scripts/peers/process.ts";
+import { devRunFlags, freePort, startPeer, waitFor } from "../../scripts/peers/process.ts";
 
 export { freePort };
 
@@ -63,10 +63,7 @@ export async function startAppliance(
   env: Record<string, string> = {},
 ): Promise<ApplianceProcess> {
   const port = freePort();
-  // BP_DEV_RUN_FLAGS adds deno flags to every appliance started here, e.g. for profiling:
-  // BP_DEV_RUN_FLAGS="--v8-flags=--prof,--logfile=/tmp/prof-%p.log" (read with node --prof-process).
-  const runFlags = (Deno.env.get("BP_DEV_RUN_FLAGS") ?? "").split(" ").filter(Boolean);
-  const child = startPeer(Deno.execPath(), ["run", "-A", ...runFlags, mainTs, "serve"], {
+  const child = startPeer(Deno.execPath(), ["run", "-A", ...devRunFlags(), mainTs, "serve"], {
     cwd,
     env: {
       NO_COLOR: "1",
