@@ -90,9 +90,11 @@ const pkcs7Signature = new Set(["application/pkcs7-signature", "application/x-pk
  * await Deno.writeFile("part.eml", opened.content);
  * ```
  */
+// deno-lint-ignore require-await -- the work is synchronous now (core cipher), but failures stay
+// rejections: callers and the HTTP/relay paths handle them as such.
 export async function open(options: OpenOptions): Promise<OpenedMessage> {
   const envelope = outerCms(options.message);
-  const decrypted = await decryptContent(
+  const decrypted = decryptContent(
     envelope.der,
     options.recipientCert,
     options.recipientKey,
@@ -100,7 +102,10 @@ export async function open(options: OpenOptions): Promise<OpenedMessage> {
       scratch: envelope.decoded,
     },
   );
-  if (envelope.decoded) releaseBytes(envelope.der); // ours, and read: free it now
+  // Ours and read: free it now, unless the content was decrypted in place inside it.
+  if (envelope.decoded && decrypted.content.buffer !== envelope.der.buffer) {
+    releaseBytes(envelope.der);
+  }
   const extra = options.expectedSigner instanceof Certificate ? [options.expectedSigner] : [];
   const { verified, signedAs } = verifyInner(decrypted.content, extra);
   validateSigner(

@@ -66,6 +66,8 @@ const encoder = new TextEncoder();
  * });
  * ```
  */
+// deno-lint-ignore require-await -- the work is synchronous now (core cipher), but failures stay
+// rejections: callers and the HTTP/relay paths handle them as such.
 export async function seal(options: SealOptions): Promise<Uint8Array> {
   const algorithm = options.algorithm ?? "aes-256-gcm";
   if (algorithm !== "aes-256-gcm" && algorithm !== "aes-256-cbc") {
@@ -105,7 +107,7 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
   if (options.includeSigner && !recipients.some((r) => r.equals(options.signerCert))) {
     recipients.push(options.signerCert);
   }
-  const { der, ciphertext } = await encryptContent(
+  const { der, ciphertext } = encryptContent(
     [head, ...pieces(options.content), signaturePart],
     recipients,
     algorithm,
