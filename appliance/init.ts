@@ -63,7 +63,11 @@ export async function initDataDirectory(
     created.push(paths.tlsCert, paths.tlsKey);
   }
   for (const path of created) log.info("created", { path });
-  const database = openDatabase({ kind: "sqlite", path: paths.database });
+  const database = openDatabase({
+    kind: "sqlite",
+    path: paths.database,
+    durable: config.spool.durability === "fsync",
+  });
   const applied = await migrateToLatest(database);
   if (applied.length > 0) log.info("database migrated", { migrations: applied });
   return { paths, database, created };

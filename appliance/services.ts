@@ -71,7 +71,11 @@ export async function openServices(
       `no initialised data directory at ${paths.dir} (missing ${paths.masterKey} or ${paths.database}); run \`beeldpoort init\``,
     );
   }
-  const db = database ?? openDatabase({ kind: "sqlite", path: paths.database });
+  const db = database ?? openDatabase({
+    kind: "sqlite",
+    path: paths.database,
+    durable: config.spool.durability === "fsync",
+  });
   await migrateToLatest(db);
   const spool = await createSpool({
     dir: paths.spoolDir,

@@ -5,8 +5,13 @@ import { nodeSqliteDialect } from "./sqlite_dialect.ts";
 import { migrations } from "./migrations/mod.ts";
 import type { DatabaseSchema } from "./schema.ts";
 
-/** Where the database lives. Only SQLite today; the union is the seam for PostgreSQL. */
-export type DatabaseOptions = { kind: "sqlite"; path: string };
+/**
+ * Where the database lives. Only SQLite today; the union is the seam for PostgreSQL. `durable`
+ * (default true): every commit is on disk when it returns (SQLite `synchronous = FULL`), as the
+ * spool's fsync durability promises for the objects the rows point at. False trades the last
+ * commits before a power cut for speed (`NORMAL`), like the spool's `os` durability.
+ */
+export type DatabaseOptions = { kind: "sqlite"; path: string; durable?: boolean };
 
 /** An open database: the Kysely handle plus lifecycle. */
 export interface Database {
@@ -31,7 +36,7 @@ export class MigrationError extends BeeldpoortError {
  * ```
  */
 export function openDatabase(options: DatabaseOptions): Database {
-  const { dialect } = nodeSqliteDialect(options.path);
+  const { dialect } = nodeSqliteDialect(options.path, options.durable ?? true);
   const db = new Kysely<DatabaseSchema>({ dialect });
   let closed = false;
   return {

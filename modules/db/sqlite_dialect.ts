@@ -1,11 +1,15 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { SqliteDialect } from "kysely";
 
-/** Pragmas every connection gets: WAL for concurrent readers, enforced foreign keys, and a busy
- * timeout so a second writer waits instead of failing with SQLITE_BUSY. */
-const connectionPragmas = [
+/**
+ * Pragmas every connection gets: WAL for concurrent readers, enforced foreign keys, and a busy
+ * timeout so a second writer waits instead of failing with SQLITE_BUSY. In WAL mode `NORMAL`
+ * keeps the database consistent but may lose the last commits in a power cut; `FULL` fsyncs the
+ * WAL at every commit (measured on the ingest path: within the run-to-run noise of ~5%).
+ */
+const connectionPragmas = (durable: boolean) => [
   "PRAGMA journal_mode = WAL",
-  "PRAGMA synchronous = NORMAL",
+  `PRAGMA synchronous = ${durable ? "FULL" : "NORMAL"}`,
   "PRAGMA foreign_keys = ON",
   "PRAGMA busy_timeout = 5000",
 ];
@@ -14,9 +18,12 @@ const connectionPragmas = [
  * Kysely's SqliteDialect expects a better-sqlite3 shaped object; node:sqlite statements take spread
  * parameters and report columns instead of `reader`. This adapter bridges the two.
  */
-export function nodeSqliteDialect(path: string): { dialect: SqliteDialect; raw: DatabaseSync } {
+export function nodeSqliteDialect(
+  path: string,
+  durable = true,
+): { dialect: SqliteDialect; raw: DatabaseSync } {
   const raw = new DatabaseSync(path);
-  for (const pragma of connectionPragmas) raw.exec(pragma);
+  for (const pragma of connectionPragmas(durable)) raw.exec(pragma);
   const statements = new Map<string, StatementSync>();
   const prepare = (sql: string) => {
     let statement = statements.get(sql);

@@ -48,3 +48,19 @@ Deno.test("connections use WAL, enforce foreign keys and wait when busy", async 
   await database.close();
   assert.equal(await database.ping(), false);
 });
+
+Deno.test("commits are fsynced (FULL) unless the appliance runs with os durability (NORMAL)", async () => {
+  using dir = tempDir();
+  const level = async (durable?: boolean) => {
+    const database = openDatabase({ kind: "sqlite", path: `${dir.path}/bp.db`, durable });
+    try {
+      const { rows } = await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(database.db);
+      return rows[0].synchronous;
+    } finally {
+      await database.close();
+    }
+  };
+  assert.equal(await level(), 2); // FULL: the default
+  assert.equal(await level(true), 2);
+  assert.equal(await level(false), 1); // NORMAL
+});
