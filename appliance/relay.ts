@@ -296,8 +296,7 @@ export async function startRelay(
   if (config.mail.port) {
     const store: MailStore = async (meta, stream) => {
       // Durable in the spool (fsync with spool.durability "fsync") and queued before the 250.
-      // Kept in memory too: the inbound job usually opens it at once (see spool recent.ts).
-      const stored = await spool.put(stream, { retain: true, chunkSize: MESSAGE_CHUNK_BYTES });
+      const stored = await spool.put(stream, { chunkSize: MESSAGE_CHUNK_BYTES });
       try {
         const job = await queue.enqueue({
           kind: inboundJobKind,

@@ -204,8 +204,8 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
           header = {};
         }
         const h = header as ReturnType<typeof readInstanceHeader>;
-        // Kept in memory too: the import into the PACS usually reads it at once.
-        const stored = await spool.put(ReadableStream.from([bytes]), { retain: true });
+        const stored = await spool.put(ReadableStream.from([bytes]));
+        releaseBytes(bytes); // ours (collected above), and stored
         const sopInstanceUid = h.sopInstanceUid ?? doc.uniqueId ?? doc.entryUuid;
         try {
           const outcome = await studies.recordInstance({

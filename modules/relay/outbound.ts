@@ -312,11 +312,11 @@ export function createOutbound(ctx: RelayContext) {
           },
         });
         entity.forEach(releaseBytes); // ours, and sealed now
-        // Kept in memory too: it is sent next (see spool recent.ts).
         const stored = await spool.put(ReadableStream.from([raw]), {
-          retain: true,
           chunkSize: MESSAGE_CHUNK_BYTES,
         });
+        const rawLength = raw.length;
+        releaseBytes(raw); // stored, and read back from the spool to be sent
         await db.insertInto("relay_parts").values({
           direction: "out",
           transfer_id: transferId,
@@ -324,7 +324,7 @@ export function createOutbound(ctx: RelayContext) {
           part_count: part.partCount,
           message_id: messageId,
           spool_id: stored.id,
-          bytes: raw.length,
+          bytes: rawLength,
           instance_count: part.instanceCount,
           state: "packed",
           reason: null,

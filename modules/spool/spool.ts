@@ -10,7 +10,6 @@ import {
   syncDir,
 } from "./layout.ts";
 import { openFile, openObject, plaintextStream, readHeader, verifyObject } from "./reader.ts";
-import { recentObjects } from "./recent.ts";
 import { listIds, rewrapObject, type RewrapOutcome } from "./rotate.ts";
 import { type PutOptions, type PutResult, writeObject } from "./writer.ts";
 
@@ -35,11 +34,6 @@ export interface SpoolOptions {
    * and scripts/bench/ingest.ts.
    */
   chunkSize?: number;
-  /**
-   * Most bytes of plaintext kept for puts with `retain` until their first read (default 64 MiB;
-   * 0 keeps none): room for a sealed or received relay message and the instances of one part.
-   */
-  recentBytes?: number;
 }
 
 /** What `stat` reports, read from the header without decrypting (use `verify` to prove it). */
@@ -86,15 +80,13 @@ export interface Spool {
 /**
  * 128 KiB. A put seals a chunk only once it is full (the last one once the stream ends), so the
  * chunk size decides how much sealing overlaps the arriving data and how much is left after a
- * received instance's last byte; every chunk also costs the event loop a WebCrypto call and a
- * write. Measured in process on 500 x 0.5 MB CT slices from storescu (fsync, 6 interleaved runs,
+ * received instance's last byte; every chunk also costs a seal and a write. Measured in process on 500 x 0.5 MB CT slices from storescu (fsync, 6 interleaved runs,
  * medians; the 2-vCPU machine is shared and noisy): 128 KiB 185 files/s (receiving 1.35 ms, last
  * byte to response 1.71 ms), 256 KiB 204 (1.38, 1.18), 1 MiB 199 (0.53, 1.78). 256 KiB is kept
  * out for memory: receiving a 1 GB instance peaked at 187-198 MB RSS with it against 165 MB with
  * 128 KiB (deno task bench ingest; larger buffers stay in the allocator's per-thread arenas), and
- * the appliance must stay under 200 MB. Chunks seal in parallel on WebCrypto's threads, so large
- * puts do not suffer (1 GB instance received at 300-350 MB/s). Below 64 KiB the per-call overhead
- * of WebCrypto (~0.05 ms) starts to dominate.
+ * the appliance must stay under 200 MB. (Those figures are from the WebCrypto spool; chunks are
+ * now sealed synchronously by OpenSSL at ~4 GB/s, and 32-128 KiB measured alike.)
  */
 const defaultChunkSize = 128 * 1024;
 
@@ -103,21 +95,6 @@ function checkChunkSize(size: number): number {
     throw new RangeError(`spool chunkSize must be an integer from 4096 to 67108864, got ${size}`);
   }
   return size;
-}
-
-/** A kept object as a stream of 1 MiB views (no copies). */
-function slicesOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.length) {
-        controller.close();
-        return;
-      }
-      controller.enqueue(bytes.subarray(at, at + (1 << 20)));
-      at += 1 << 20;
-    },
-  }, { highWaterMark: 0 });
 }
 
 /**
@@ -146,8 +123,6 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   const active = new Set<string>();
   const shards = new Map<string, Promise<void>>();
   const buffers: Uint8Array<ArrayBuffer>[] = [];
-  const recentBytes = options.recentBytes ?? 64 * 1024 * 1024;
-  const recent = recentBytes > 0 ? recentObjects(recentBytes) : undefined;
 
   const sweep = async () => {
     const removed = await sweepTemporary(layout, active);
@@ -161,7 +136,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       if (putOptions?.chunkSize !== undefined) checkChunkSize(putOptions.chunkSize);
       const started = performance.now();
       const result = await writeObject(
-        { layout, master, chunkSize, durable, active, shards, buffers, recent },
+        { layout, master, chunkSize, durable, active, shards, buffers },
         stream,
         putOptions,
       );
@@ -173,13 +148,9 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       return result;
     },
     async get(id) {
-      const kept = recent?.take(id);
-      if (kept) return slicesOf(kept);
       return plaintextStream(await openObject(layout, id, master));
     },
     async readAll(id) {
-      const kept = recent?.take(id);
-      if (kept) return kept;
       const object = await openObject(layout, id, master);
       return new Uint8Array(await new Response(plaintextStream(object)).arrayBuffer());
     },
@@ -188,7 +159,6 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
     },
     async delete(id) {
       if (!isSpoolId(id)) return false;
-      recent?.drop(id);
       try {
         await Deno.remove(layout.objectPath(id));
       } catch (e) {

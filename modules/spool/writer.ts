@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { gcmSeal, newId } from "../core/mod.ts";
 import { SpoolWriteError } from "./errors.ts";
-import type { RecentObjects } from "./recent.ts";
 import { chunkAad, chunkNonce, encodeHeader, encodeTotals, FIXED_SIZE } from "./format.ts";
 import { emptySlot, type MasterKey, newDataKey } from "./keys.ts";
 import { ensureDir, type Layout } from "./layout.ts";
@@ -31,12 +30,6 @@ export interface PutOptions {
    */
   onDigest?: (content: PutResult) => void;
   /**
-   * Keep the plaintext in memory for the next `get` (see recent.ts): for objects read back at
-   * once. The chunks of the stream are handed over: kept as they are, or joined and then freed,
-   * so the producer must not use them again.
-   */
-  retain?: boolean;
-  /**
    * Plaintext bytes per chunk for this object (default: the spool's). Large objects written in one
    * go, such as mail messages, take 1 MiB: eight times fewer seals and file writes.
    */
@@ -54,8 +47,6 @@ export interface WriterContext {
   shards: Map<string, Promise<void>>;
   /** Idle chunk buffers, reused so a stream of small puts does not allocate one chunk each. */
   buffers: Uint8Array<ArrayBuffer>[];
-  /** Where `retain` puts keep their plaintext; absent when disabled. */
-  recent?: RecentObjects;
 }
 
 const idleBuffersKept = 4;
@@ -153,7 +144,6 @@ export async function writeObject(
   const inFlight: Promise<void>[] = [];
   let file: Deno.FsFile | null = null;
   const failed: { write?: { error: unknown } } = {};
-  const retained: Uint8Array[] | undefined = options.retain && ctx.recent ? [] : undefined;
 
   try {
     // The data key is made while the first bytes are read; the first seal waits for it. The
@@ -208,7 +198,6 @@ export async function writeObject(
 
     if (options.prefix) {
       await take(options.prefix);
-      retained?.push(options.prefix.slice()); // the caller keeps its own
     }
     for (;;) {
       if (failed.write) throw failed.write.error;
@@ -225,7 +214,6 @@ export async function writeObject(
         throw new SourceFailed(error);
       }
       await take(result.value);
-      retained?.push(result.value);
     }
     const digest = hash.digest();
     const sha256 = new Uint8Array(digest);
@@ -253,7 +241,6 @@ export async function writeObject(
         dir.close();
       }
     }
-    if (retained) ctx.recent!.keep(id, retained, size);
     return content;
   } catch (error) {
     await Promise.allSettled([written, shardDone]);
