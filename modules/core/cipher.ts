@@ -121,16 +121,23 @@ export function gcmSeal(
   return sealed;
 }
 
-/** Opens what `gcmSeal` made; CipherAuthError when anything was altered. */
+/**
+ * Opens what `gcmSeal` made, into `output` when given (exactly the plaintext's length) or a new
+ * array; CipherAuthError when anything was altered, and then `output` holds nothing usable.
+ */
 export function gcmOpen(
   key: Uint8Array,
   nonce: Uint8Array,
   aad: Uint8Array,
   sealed: Uint8Array,
-): Uint8Array<ArrayBuffer> {
+  output?: Uint8Array,
+): Uint8Array {
   if (sealed.length < TAG_BYTES) throw new CipherAuthError("sealed data shorter than its tag");
   const length = sealed.length - TAG_BYTES;
-  const plaintext = new Uint8Array(length);
+  if (output && output.length !== length) {
+    throw new RangeError(`output holds ${output.length}, the plaintext is ${length}`);
+  }
+  const plaintext = output ?? new Uint8Array(length);
   using dec = decryptor("aes-256-gcm", key, nonce, { aad, tag: sealed.subarray(length) });
   dec.update(sealed.subarray(0, length), plaintext);
   dec.final();

@@ -9,7 +9,14 @@ import {
   sweepTemporary,
   syncDir,
 } from "./layout.ts";
-import { openFile, openObject, plaintextStream, readHeader, verifyObject } from "./reader.ts";
+import {
+  openFile,
+  openObject,
+  plaintextStream,
+  readHeader,
+  readWhole,
+  verifyObject,
+} from "./reader.ts";
 import { listIds, rewrapObject, type RewrapOutcome } from "./rotate.ts";
 import { type PutOptions, type PutResult, writeObject } from "./writer.ts";
 
@@ -151,8 +158,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       return plaintextStream(await openObject(layout, id, master));
     },
     async readAll(id) {
-      const object = await openObject(layout, id, master);
-      return new Uint8Array(await new Response(plaintextStream(object)).arrayBuffer());
+      return await readWhole(await openObject(layout, id, master));
     },
     async verify(id) {
       return await verifyObject(await openObject(layout, id, master));

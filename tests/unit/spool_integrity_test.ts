@@ -61,6 +61,7 @@ Deno.test("spool: a flipped ciphertext byte fails get (as a stream error) and ve
     assert.equal(delivered, chunk, "chunk 0 is intact and was delivered");
     assert.ok(integrity("chunk")(error));
     await assert.rejects(spool.verify(id), integrity("chunk"));
+    await assert.rejects(spool.readAll(id), integrity("chunk"));
   });
 });
 

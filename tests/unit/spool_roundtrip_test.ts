@@ -33,6 +33,7 @@ for (const durability of ["fsync", "os"] as SpoolDurability[]) {
         assert.equal(put.sha256, patternSha256(seed, size));
         assert.match(put.id, /^[0-9A-Z]{26}$/);
         await assertPatternStream(await spool.get(put.id), seed, size);
+        assert.deepEqual(await spool.readAll(put.id), patternBytes(seed, 0, size));
         assert.deepEqual(await spool.verify(put.id), { size, sha256: put.sha256 });
         assert.deepEqual(spoolFiles(dir), { tmp: [], objects: [put.id] });
       });
