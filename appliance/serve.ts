@@ -1,4 +1,5 @@
 import { tuneAllocator } from "./allocator.ts";
+import { cipherBackend } from "../modules/core/mod.ts";
 import type { Logger } from "../modules/core/mod.ts";
 import { createDicomServer, listenDicomTls } from "../modules/dicom/mod.ts";
 import { receiveAuditor } from "./audit_hooks.ts";
@@ -40,6 +41,9 @@ function urlHost(host: string): string {
  */
 export async function startAppliance(config: Config, log: Logger): Promise<RunningAppliance> {
   tuneAllocator(log);
+  const cipher = cipherBackend();
+  if (cipher.name === "openssl") log.info("encryption by OpenSSL", { library: cipher.detail });
+  else log.warn("encryption by the slower node:crypto fallback", { reason: cipher.detail });
   const startedAt = new Date();
   const { paths, database } = await initDataDirectory(config, log);
   const services = await openServices(config, log, database);

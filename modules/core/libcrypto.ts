@@ -48,8 +48,8 @@ export function loadLibcrypto(): { lib: Libcrypto | null; reason: string } {
   if (Deno.build.os !== "linux") {
     return loaded = { lib: null, reason: `not on Linux (${Deno.build.os})` };
   }
-  if (readEnv("BEELDPOORT_CRYPTO") === "node") {
-    return loaded = { lib: null, reason: "BEELDPOORT_CRYPTO=node" };
+  if (readEnv("BP_DEV_CRYPTO") === "node") {
+    return loaded = { lib: null, reason: "BP_DEV_CRYPTO=node" };
   }
   if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
     return loaded = { lib: null, reason: "no FFI permission" };

@@ -115,6 +115,13 @@ Deno.test("doctor passes on an initialised directory and names a missing key fil
   const healthy = await runCli(["doctor"], { cwd: dir.path, env });
   assert.equal(healthy.code, 0, healthy.stdout);
   assert.match(healthy.stdout, /No problems found/);
+  assert.match(healthy.stdout, /ok\s+encryption: OpenSSL \(libcrypto\.so/i);
+  const fallback = await runCli(["doctor"], {
+    cwd: dir.path,
+    env: { ...env, BP_DEV_CRYPTO: "node" },
+  });
+  assert.equal(fallback.code, 0, fallback.stdout); // a warning, not a failure
+  assert.match(fallback.stdout, /WARN\s+encryption: node:crypto fallback, much slower/);
 
   Deno.removeSync(`${dir.path}/data/keys/master.key`);
   const broken = await runCli(["doctor"], { cwd: dir.path, env });

@@ -153,7 +153,7 @@ Deno.test("cipher: the node:crypto fallback makes the same bytes and opens OpenS
     await Deno.writeTextFile(file, script);
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", file, ...[key, nonce, aad, plaintext, sealed].map(hex)],
-      env: { BEELDPOORT_CRYPTO: "node", NO_COLOR: "1" },
+      env: { BP_DEV_CRYPTO: "node", NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output();
