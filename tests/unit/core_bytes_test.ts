@@ -52,6 +52,32 @@ Deno.test("line breaks: bare LF and CR found, also across a chunk boundary", () 
   assert.equal(bareLineBreak(text("x\r")), null); // settled by the next chunk
 });
 
+Deno.test("bareLineBreak agrees with a byte-by-byte reference at every alignment", () => {
+  const reference = (b: Uint8Array, before: number) => {
+    if (before === 0x0d && b.length > 0 && b[0] !== 0x0a) return { at: -1, kind: "CR" };
+    for (let at = 0; at < b.length; at++) {
+      if (b[at] === 0x0a && (at === 0 ? before : b[at - 1]) !== 0x0d) return { at, kind: "LF" };
+      if (b[at] === 0x0d && at + 1 < b.length && b[at + 1] !== 0x0a) return { at, kind: "CR" };
+    }
+    return null;
+  };
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const alphabet = [0x41, 0x2b, 0x0d, 0x0a, 0x8d, 0x0a0 & 0xff];
+  for (let round = 0; round < 3000; round++) {
+    const backing = new Uint8Array(80);
+    for (let i = 0; i < backing.length; i++) {
+      // Mostly canonical CRLF text, with the odd stray CR or LF.
+      backing[i] = random() < 0.04 ? alphabet[Math.floor(random() * alphabet.length)] : 0x41;
+      if (random() < 0.05 && i + 1 < backing.length) backing.set([0x0d, 0x0a], i++);
+    }
+    const start = Math.floor(random() * 8);
+    const view = backing.subarray(start, start + Math.floor(random() * (80 - start)));
+    const before = [-1, 0x0d, 0x0a, 0x41][Math.floor(random() * 4)];
+    assert.deepEqual(bareLineBreak(view, before), reference(view, before), `round ${round}`);
+  }
+});
+
 Deno.test("releaseBytes frees the buffer: every view of it reads as empty", () => {
   const bytes = new Uint8Array(1024);
   const view = bytes.subarray(10, 20);
