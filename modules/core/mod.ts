@@ -31,4 +31,6 @@ export {
   gcmSeal,
 } from "./cipher.ts";
 export type { CipherName, DecryptOptions, StreamCipher } from "./cipher.ts";
+export { MimeFormatError, parseEntity, parseMediaType, splitMultipart } from "./mime.ts";
+export type { MediaType, MimeEntity } from "./mime.ts";
 export type { Clock } from "./clock.ts";

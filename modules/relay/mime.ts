@@ -1,99 +1,49 @@
 /**
  * The small part of MIME (RFC 5322, RFC 2045/2046) the relay needs around S/MIME: read header
- * fields, split a multipart body, decode a base64 body, and build CRLF entities. Bytes are handled
- * as latin1 strings so every byte maps to one character and back without change.
+ * fields, split a multipart body (both core's), decode a base64 body, and build CRLF entities.
  */
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { decodeBase64Lines, indexOfBytes } from "../core/mod.ts";
+import {
+  decodeBase64Lines,
+  type MediaType,
+  type MimeEntity,
+  MimeFormatError,
+  parseEntity,
+  parseMediaType,
+  splitMultipart,
+} from "../core/mod.ts";
 import { RelayMalformed } from "./errors.ts";
 
 /** A parsed entity: header fields by lowercased name (unfolded, first occurrence) and the body. */
-export interface MimePart {
-  readonly headers: ReadonlyMap<string, string>;
-  readonly body: Uint8Array;
-}
+export type MimePart = MimeEntity;
 
-/** A Content-Type value: `type/subtype` lowercased, parameter names lowercased. */
-export interface MediaType {
-  readonly type: string;
-  readonly params: Readonly<Record<string, string>>;
-}
+export type { MediaType };
 
-const latin1 = (bytes: Uint8Array) =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-
-/** Where the header section ends: the first empty line (RFC 5322 §2.1), CRLF or bare LF. */
-function headerEnd(text: string): { head: string; bodyAt: number } {
-  if (text.startsWith("\r\n")) return { head: "", bodyAt: 2 };
-  if (text.startsWith("\n")) return { head: "", bodyAt: 1 };
-  const crlf = text.indexOf("\r\n\r\n");
-  const lf = text.indexOf("\n\n");
-  if (crlf !== -1 && (lf === -1 || crlf < lf)) {
-    return { head: text.slice(0, crlf), bodyAt: crlf + 4 };
+/** core's MIME readers, failing with RelayMalformed. */
+function asRelay<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof MimeFormatError) throw new RelayMalformed(error.message, { cause: error });
+    throw error;
   }
-  if (lf !== -1) return { head: text.slice(0, lf), bodyAt: lf + 2 };
-  return { head: text, bodyAt: text.length };
 }
 
 /** Splits `bytes` into header fields and body. Continuation lines are unfolded (RFC 5322 §2.2.3). */
-export function parsePart(bytes: Uint8Array, maxHeaderBytes = 256 * 1024): MimePart {
-  const text = latin1(bytes.subarray(0, Math.min(bytes.length, maxHeaderBytes + 4)));
-  const { head, bodyAt } = headerEnd(text);
-  if (bodyAt >= maxHeaderBytes && bodyAt < bytes.length) {
-    throw new RelayMalformed("MIME header section too large");
-  }
-  const headers = new Map<string, string>();
-  for (const field of head.replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/)) {
-    if (field === "") continue;
-    const colon = field.indexOf(":");
-    if (colon <= 0) throw new RelayMalformed("a header line without a field name");
-    const name = field.slice(0, colon).trim().toLowerCase();
-    if (!headers.has(name)) headers.set(name, field.slice(colon + 1).trim());
-  }
-  return { headers, body: bytes.subarray(bodyAt) };
+export function parsePart(bytes: Uint8Array, maxHeaderBytes?: number): MimePart {
+  return asRelay(() => parseEntity(bytes, maxHeaderBytes));
 }
 
 /** Parses a Content-Type; absent means text/plain (RFC 2045 §5.2). */
-export function mediaType(value: string | undefined): MediaType {
-  if (!value) return { type: "text/plain", params: {} };
-  const [type, ...rest] = value.split(";");
-  const params: Record<string, string> = {};
-  for (
-    const m of (";" + rest.join(";")).matchAll(/;\s*([^=\s;]+)\s*=\s*("(?:\\.|[^"\\])*"|[^;\s]*)/g)
-  ) {
-    const raw = m[2];
-    params[m[1].toLowerCase()] = raw.startsWith('"')
-      ? raw.slice(1, -1).replace(/\\(.)/g, "$1")
-      : raw;
-  }
-  return { type: type.trim().toLowerCase(), params };
-}
+export const mediaType = parseMediaType;
 
 /**
  * The body parts of a multipart body, unchanged (RFC 2046 §5.1.1): a delimiter starts a line, and
  * the line break before it belongs to the delimiter. Preamble and epilogue are dropped.
  */
 export function splitParts(body: Uint8Array, boundary: string): Uint8Array[] {
-  const delimiter = new TextEncoder().encode("--" + boundary);
-  const marks: { start: number; end: number; last: boolean }[] = [];
-  let from = 0;
-  while (true) {
-    const at = indexOfBytes(body, delimiter, from);
-    if (at === -1) break;
-    from = at + delimiter.length;
-    if (at > 0 && body[at - 1] !== 0x0a) continue;
-    const last = body[from] === 0x2d && body[from + 1] === 0x2d;
-    const eol = body.indexOf(0x0a, from);
-    let start = at;
-    if (start > 0) start -= body[start - 2] === 0x0d ? 2 : 1;
-    marks.push({ start, end: eol === -1 ? body.length : eol + 1, last });
-    if (last) break;
-  }
-  if (marks.length < 2 || !marks[marks.length - 1].last) {
-    throw new RelayMalformed("multipart body without its closing delimiter");
-  }
-  return marks.slice(1).map((m, i) => body.subarray(marks[i].end, Math.max(m.start, marks[i].end)));
+  return asRelay(() => splitMultipart(body, boundary));
 }
 
 /** The decoded body of a part by its Content-Transfer-Encoding (RFC 2045 §6). */

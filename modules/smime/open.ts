@@ -90,8 +90,8 @@ const pkcs7Signature = new Set(["application/pkcs7-signature", "application/x-pk
  * await Deno.writeFile("part.eml", opened.content);
  * ```
  */
-// deno-lint-ignore require-await -- the work is synchronous now (core cipher), but failures stay
-// rejections: callers and the HTTP/relay paths handle them as such.
+// The work is synchronous now (core cipher), but failures stay rejections: callers handle them so.
+// deno-lint-ignore require-await
 export async function open(options: OpenOptions): Promise<OpenedMessage> {
   const envelope = outerCms(options.message);
   const decrypted = decryptContent(

@@ -66,8 +66,8 @@ const encoder = new TextEncoder();
  * });
  * ```
  */
-// deno-lint-ignore require-await -- the work is synchronous now (core cipher), but failures stay
-// rejections: callers and the HTTP/relay paths handle them as such.
+// The work is synchronous now (core cipher), but failures stay rejections: callers handle them so.
+// deno-lint-ignore require-await
 export async function seal(options: SealOptions): Promise<Uint8Array> {
   const algorithm = options.algorithm ?? "aes-256-gcm";
   if (algorithm !== "aes-256-gcm" && algorithm !== "aes-256-cbc") {
