@@ -69,6 +69,8 @@ export function createDicomIntake(
     const put = deps.spool.put(request.dataset.pipeThrough(capture.stream), {
       prefix: request.meta,
       onDigest: digested,
+      // The association's chunks are ours alone, and the capture copies what it keeps.
+      handOver: true,
     });
     put.catch(() => {}); // every path below awaits it
     const spoolFailed = (error: unknown): StoreResult => {

@@ -183,6 +183,10 @@ export class Association {
    * from the socket until the consumer asks, so a slow consumer slows the sender (TCP window) and
    * memory stays at about one PDU. `finish()` reads and discards whatever the consumer left,
    * so the next command can be read; it throws if the association failed.
+   *
+   * Each chunk's buffer is the consumer's alone (a PDV that shares its PDU with others is copied;
+   * the usual one PDV per PDU is not), so a consumer that copies the bytes may free the buffer at
+   * once (the spool's `handOver`) instead of leaving it to the garbage collector.
    */
   datasetStream(
     contextId: number,
@@ -206,7 +210,7 @@ export class Association {
             );
           }
           if (pdv.isLast) done = true;
-          if (pdv.data.length > 0) return pdv.data;
+          if (pdv.data.length > 0) return pdv.sharesBuffer ? pdv.data.slice() : pdv.data;
         }
         return null;
       });

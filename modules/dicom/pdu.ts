@@ -76,7 +76,10 @@ export interface Pdv {
   isCommand: boolean;
   /** Message control header bit 1. */
   isLast: boolean;
+  /** A view into the PDU's buffer. */
   data: Uint8Array;
+  /** Whether other PDVs of the same PDU are views into that buffer too. */
+  sharesBuffer: boolean;
 }
 
 /** A decoded PDU. */
@@ -229,9 +232,11 @@ function decodePdvs(body: Uint8Array): Pdv[] {
       isCommand: (control & 1) === 1,
       isLast: (control & 2) === 2,
       data: body.subarray(at + 6, at + 4 + length),
+      sharesBuffer: false,
     });
     at += 4 + length;
   }
+  if (pdvs.length > 1) for (const pdv of pdvs) pdv.sharesBuffer = true;
   return pdvs;
 }
 

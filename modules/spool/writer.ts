@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { gcmSeal, newId } from "../core/mod.ts";
+import { gcmSeal, newId, releaseBytes } from "../core/mod.ts";
 import { SpoolWriteError } from "./errors.ts";
 import { chunkAad, chunkNonce, encodeHeader, encodeTotals, FIXED_SIZE } from "./format.ts";
 import { emptySlot, type MasterKey, newDataKey } from "./keys.ts";
@@ -29,6 +29,14 @@ export interface PutOptions {
    * object exists, so commit nothing that depends on it before that promise resolves.
    */
   onDigest?: (content: PutResult) => void;
+  /**
+   * The stream's chunks are handed over: each one's whole buffer is freed as soon as its bytes
+   * are copied in, instead of waiting for the garbage collector. For producers whose chunks own
+   * their buffers and are not used again, such as a DICOM association's dataset stream: receiving
+   * 1 GiB otherwise left up to 64 MB of spent P-DATA buffers waiting (V8 collects external memory
+   * in steps of about that size), measured as peak RSS over 200 MB.
+   */
+  handOver?: boolean;
   /**
    * Plaintext bytes per chunk for this object (default: the spool's). Large objects written in one
    * go, such as mail messages, take 1 MiB: eight times fewer seals and file writes.
@@ -214,6 +222,7 @@ export async function writeObject(
         throw new SourceFailed(error);
       }
       await take(result.value);
+      if (options.handOver) releaseBytes(result.value);
     }
     const digest = hash.digest();
     const sha256 = new Uint8Array(digest);

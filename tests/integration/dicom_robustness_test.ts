@@ -13,7 +13,13 @@ import {
   type ScpRecord,
   startTestScp,
 } from "../support/dicom_harness.ts";
-import { AssociationAborted, cStore, readPart10Header } from "../../modules/dicom/mod.ts";
+import {
+  AssociationAborted,
+  cStore,
+  readPart10Header,
+  type StoreRequest,
+} from "../../modules/dicom/mod.ts";
+import { createSpool } from "../../modules/spool/mod.ts";
 import {
   encodeAbort,
   encodeAssociateRq,
@@ -231,52 +237,82 @@ Deno.test({
     }),
 });
 
+/** A command split over two PDUs, then the dataset as three PDVs of one PDU. */
+async function sendInManyPdvs(port: number, sopUid: string, dataset: Uint8Array) {
+  const command = storeCommand(sopUid);
+  const peer = await associated(port);
+  await peer.send(encodePData(3, true, false, command.subarray(0, 20)));
+  await peer.send(encodePData(3, true, true, command.subarray(20)));
+  const third = Math.floor(dataset.length / 3) & ~1;
+  const pdvs = [
+    encodePData(3, false, false, dataset.subarray(0, third)).subarray(6),
+    encodePData(3, false, false, dataset.subarray(third, 2 * third)).subarray(6),
+    encodePData(3, false, true, dataset.subarray(2 * third)).subarray(6),
+  ];
+  const body = new Uint8Array(pdvs.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pdvs) (body.set(p, at), at += p.length);
+  const pdu = new Uint8Array(6 + body.length);
+  pdu[0] = 0x04;
+  new DataView(pdu.buffer).setUint32(2, body.length);
+  pdu.set(body, 6);
+  await peer.send(pdu);
+  const response = await peer.read();
+  assert.equal(response?.[0], 0x04);
+  const rsp = decodeCommand(response![1].subarray(6));
+  assert.equal(rsp.commandField, 0x8001);
+  assert.equal(rsp.status, 0);
+  assert.equal(rsp.messageIdBeingRespondedTo, 7);
+  assert.equal(rsp.affectedSopInstanceUid, sopUid);
+  await peer.send(encodeReleaseRq());
+  assert.equal((await peer.read())?.[0], 0x06);
+  peer.close();
+}
+
+function ctDataset(sopUid: string): Uint8Array {
+  const file = syntheticCt({ studyUid: newUid(), seriesUid: newUid(), sopUid, rows: 64, cols: 64 });
+  return file.subarray(readPart10Header(file).datasetOffset);
+}
+
 Deno.test({
   name: "a command split over PDUs and a dataset in many PDVs of one PDU arrive intact",
   ignore,
   fn: () =>
     withScp(12114, async (scp, dir) => {
       const sopUid = newUid();
-      const file = syntheticCt({
-        studyUid: newUid(),
-        seriesUid: newUid(),
-        sopUid,
-        rows: 64,
-        cols: 64,
-      });
-      const dataset = file.subarray(readPart10Header(file).datasetOffset);
-      const command = storeCommand(sopUid);
-      const peer = await associated(12114);
-      await peer.send(encodePData(3, true, false, command.subarray(0, 20)));
-      await peer.send(encodePData(3, true, true, command.subarray(20)));
-      const third = Math.floor(dataset.length / 3) & ~1;
-      const pdvs = [
-        encodePData(3, false, false, dataset.subarray(0, third)).subarray(6),
-        encodePData(3, false, false, dataset.subarray(third, 2 * third)).subarray(6),
-        encodePData(3, false, true, dataset.subarray(2 * third)).subarray(6),
-      ];
-      const body = new Uint8Array(pdvs.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of pdvs) (body.set(p, at), at += p.length);
-      const pdu = new Uint8Array(6 + body.length);
-      pdu[0] = 0x04;
-      new DataView(pdu.buffer).setUint32(2, body.length);
-      pdu.set(body, 6);
-      await peer.send(pdu);
-      const response = await peer.read();
-      assert.equal(response?.[0], 0x04);
-      const rsp = decodeCommand(response![1].subarray(6));
-      assert.equal(rsp.commandField, 0x8001);
-      assert.equal(rsp.status, 0);
-      assert.equal(rsp.messageIdBeingRespondedTo, 7);
-      assert.equal(rsp.affectedSopInstanceUid, sopUid);
+      const dataset = ctDataset(sopUid);
+      await sendInManyPdvs(12114, sopUid, dataset);
       const stored = Deno.readFileSync(`${dir}/${sopUid}.dcm`);
       assert.deepEqual(stored.subarray(readPart10Header(stored).datasetOffset), dataset);
-      await peer.send(encodeReleaseRq());
-      assert.equal((await peer.read())?.[0], 0x06);
-      peer.close();
       assert.equal(scp.stored.length, 1);
     }),
+});
+
+Deno.test({
+  name: "many PDVs of one PDU into a spool that frees each chunk once copied (handOver): intact",
+  ignore,
+  fn: async () => {
+    using spoolDir = tempDir();
+    const spool = await createSpool({
+      dir: spoolDir.path,
+      masterKey: new Uint8Array(32).fill(7),
+      durability: "os",
+    });
+    const ids: string[] = [];
+    const store = async (request: StoreRequest) => {
+      const put = await spool.put(request.dataset, { prefix: request.meta, handOver: true });
+      ids.push(put.id);
+      return { status: 0 };
+    };
+    await withScp(12119, async () => {
+      const sopUid = newUid();
+      const dataset = ctDataset(sopUid);
+      await sendInManyPdvs(12119, sopUid, dataset);
+      assert.equal(ids.length, 1);
+      const stored = await spool.readAll(ids[0]);
+      assert.deepEqual(stored.subarray(readPart10Header(stored).datasetOffset), dataset);
+    }, { store });
+  },
 });
 
 Deno.test({
