@@ -296,7 +296,7 @@ export async function startRelay(
   if (config.mail.port) {
     const store: MailStore = async (meta, stream) => {
       // Durable in the spool (fsync with spool.durability "fsync") and queued before the 250.
-      const stored = await spool.put(stream, { chunkSize: MESSAGE_CHUNK_BYTES });
+      const stored = await spool.put(stream, { chunkSize: MESSAGE_CHUNK_BYTES, handOver: true });
       try {
         const job = await queue.enqueue({
           kind: inboundJobKind,

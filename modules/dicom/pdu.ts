@@ -236,7 +236,7 @@ function decodePdvs(body: Uint8Array): Pdv[] {
     });
     at += 4 + length;
   }
-  if (pdvs.length > 1) for (const pdv of pdvs) pdv.sharesBuffer = true;
+  if (pdvs.length > 1) { for (const pdv of pdvs) pdv.sharesBuffer = true; }
   return pdvs;
 }
 

@@ -30,6 +30,10 @@ export interface ReceivedMailMeta {
  * to have the client try again later (451). When `stream` errors (client gone, over the limit),
  * keep nothing and reject.
  */
+/**
+ * Stores one message. The stream's chunks are copies the store owns (out of smtp-server's
+ * buffers): it may free each once used (the spool's `handOver`).
+ */
 export type MailStore = (
   meta: ReceivedMailMeta,
   stream: ReadableStream<Uint8Array>,
