@@ -113,10 +113,20 @@ interface Result {
   peakRssMb: number;
 }
 
+/**
+ * Writes every dirty page to disk first, so no receiver's run competes with the writeback of the
+ * gigabyte the one before it received (which slowed the fsyncs of whoever came next).
+ */
+async function settleDisk(): Promise<void> {
+  await new Deno.Command("sync").output();
+}
+
 async function measure(receiver: Receiver, studyDir: string, largeDir: string): Promise<Result> {
   try {
     const studyBytes = dirBytes(studyDir);
+    await settleDisk();
     const seconds = await storescu(receiver.ae, receiver.port, studyDir);
+    if (largeMb > 0) await settleDisk();
     const largeSeconds = largeMb > 0 ? await storescu(receiver.ae, receiver.port, largeDir) : NaN;
     const rss = receiver.process.peakRss() ?? 0;
     return {
