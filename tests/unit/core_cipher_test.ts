@@ -134,32 +134,46 @@ Deno.test("cipher: wrong key, IV or tag sizes are refused before any work", () =
 Deno.test("cipher: the node:crypto fallback makes the same bytes and opens OpenSSL's", async () => {
   const plaintext = pattern(20_000); // as hex, under the 128 KiB limit of one argument
   const sealed = gcmSeal(key, nonce, aad, plaintext);
+  const iv = pattern(16, 9);
+  using cbc = encryptor("aes-256-cbc", key, iv);
+  const cbcSealed = concatBytes([cbc.update(plaintext), cbc.final()]);
   const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   const script = `
-    import { cipherBackend, gcmOpen, gcmSeal } from "${new URL(
+    import { cipherBackend, concatBytes, decryptor, encryptor, gcmOpen, gcmSeal } from "${new URL(
     "../../modules/core/mod.ts",
     import.meta.url,
   )}";
     const h = (s) => Uint8Array.from(s.match(/../g), (x) => parseInt(x, 16));
-    const [key, nonce, aad, plaintext, sealed] = Deno.args.map(h);
-    const opened = gcmOpen(key, nonce, aad, sealed);
-    const same = opened.length === plaintext.length && opened.every((b, i) => b === plaintext[i]);
-    const mine = gcmSeal(key, nonce, aad, plaintext);
-    const equal = mine.length === sealed.length && mine.every((b, i) => b === sealed[i]);
-    console.log(JSON.stringify({ backend: cipherBackend().name, same, equal }));
+    const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const [key, nonce, aad, iv, plaintext, sealed, cbcSealed] = Deno.args.map(h);
+    const enc = encryptor("aes-256-cbc", key, iv);
+    const dec = decryptor("aes-256-cbc", key, iv);
+    console.log(JSON.stringify({
+      backend: cipherBackend().name,
+      gcmOpens: same(gcmOpen(key, nonce, aad, sealed), plaintext),
+      gcmEqual: same(gcmSeal(key, nonce, aad, plaintext), sealed),
+      cbcOpens: same(concatBytes([dec.update(cbcSealed), dec.final()]), plaintext),
+      cbcEqual: same(concatBytes([enc.update(plaintext), enc.final()]), cbcSealed),
+    }));
   `;
   const file = await Deno.makeTempFile({ suffix: ".js" });
   try {
     await Deno.writeTextFile(file, script);
+    const args = [key, nonce, aad, iv, plaintext, sealed, cbcSealed].map(hex);
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", file, ...[key, nonce, aad, plaintext, sealed].map(hex)],
+      args: ["run", "-A", file, ...args],
       env: { BP_DEV_CRYPTO: "node", NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const result = JSON.parse(new TextDecoder().decode(out.stdout));
-    assert.deepEqual(result, { backend: "node:crypto", same: true, equal: true });
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+      backend: "node:crypto",
+      gcmOpens: true,
+      gcmEqual: true,
+      cbcOpens: true,
+      cbcEqual: true,
+    });
   } finally {
     await Deno.remove(file);
   }
