@@ -128,7 +128,6 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   await ensureDir(layout.tmpDir, layout.dir, durable);
   await prepareShards(layout, durable);
   const active = new Set<string>();
-  const shards = new Map<string, Promise<void>>();
   const buffers: Uint8Array<ArrayBuffer>[] = [];
 
   const sweep = async () => {
@@ -143,7 +142,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       if (putOptions?.chunkSize !== undefined) checkChunkSize(putOptions.chunkSize);
       const started = performance.now();
       const result = await writeObject(
-        { layout, master, chunkSize, durable, active, shards, buffers },
+        { layout, master, chunkSize, durable, active, buffers },
         stream,
         putOptions,
       );

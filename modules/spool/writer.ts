@@ -51,8 +51,6 @@ export interface WriterContext {
   durable: boolean;
   /** Temporary files being written by this process; the sweep leaves them alone. */
   active: Set<string>;
-  /** Shard directories created (or being created) by this process, by path. */
-  shards: Map<string, Promise<void>>;
   /** Idle chunk buffers, reused so a stream of small puts does not allocate one chunk each. */
   buffers: Uint8Array<ArrayBuffer>[];
 }
@@ -99,25 +97,11 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
 }
 
 /**
- * The shard directory of a new object (created, and its parent fsynced when durable, at most once
- * per process). Started at the beginning of a put, so it runs while the data arrives.
- */
-function shardReady(ctx: WriterContext, shard: string): Promise<void> {
-  let ready = ctx.shards.get(shard);
-  if (!ready) {
-    ready = ensureDir(shard, ctx.layout.objectsDir, ctx.durable);
-    ctx.shards.set(shard, ready);
-    ready.catch(() => ctx.shards.delete(shard));
-  }
-  return ready;
-}
-
-/**
  * Streams `source` (after `prefix`) into a new object.
  *
  * Latency matters as much as throughput (a DICOM sender waits for each C-STORE response), so
  * everything that does not depend on the data starts at once and runs while it arrives: creating
- * the temporary file and the shard directory, and making the data key. Chunks are sealed
+ * the temporary file and making the data key. Chunks are sealed
  * as soon as they are full, several at a time, and written in order by one write chain; the source
  * is read again only while fewer than `maxChunksInFlight` chunks are pending, so memory stays at a
  * few chunks and the source is consumed at disk speed. What is left once the stream ends is the
@@ -137,7 +121,8 @@ export async function writeObject(
   const shard = ctx.layout.shardDir(id);
   ctx.active.add(tempPath);
   const opened = Deno.open(tempPath, { write: true, createNew: true, mode: 0o600 });
-  const shardDone = shardReady(ctx, shard);
+  // Made when the spool opened (prepareShards): this returns at once.
+  const shardDone = ensureDir(shard, ctx.layout.objectsDir, ctx.durable);
   // Every path below awaits these; until then keep them from being reported as unhandled.
   opened.catch(() => {});
   const chunkSize = options.chunkSize ?? ctx.chunkSize;
