@@ -212,3 +212,20 @@ export const Status = {
   sopClassNotSupported: 0x0122,
   unrecognizedOperation: 0x0211,
 } as const;
+
+/** VRs with a 4-byte length after two reserved bytes in explicit VR (PS3.5 7.1.2). */
+export const longVrs = new Set([
+  "OB",
+  "OD",
+  "OF",
+  "OL",
+  "OV",
+  "OW",
+  "SQ",
+  "SV",
+  "UC",
+  "UN",
+  "UR",
+  "UT",
+  "UV",
+]);

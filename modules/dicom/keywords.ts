@@ -4,6 +4,7 @@ dcmjs.log.setLevel("silent");
 
 const dictionary = dcmjs.data.DicomMetaDictionary as unknown as {
   nameMap: Record<string, { tag: string; vr: string }>;
+  dictionary: Record<string, { vr: string } | undefined>;
   naturalizeDataset(dict: unknown): Record<string, unknown>;
 };
 
@@ -38,6 +39,12 @@ export function readUntilPixelData(part10Prefix: Uint8Array): { dict: unknown; m
  */
 export function isDicomKeyword(keyword: string): boolean {
   return Object.hasOwn(dictionary.nameMap, keyword);
+}
+
+/** The VR dcmjs's dictionary gives a tag, `(group << 16 | element) >>> 0`; undefined if unknown. */
+export function dictionaryVr(tag: number): string | undefined {
+  const hex = tag.toString(16).toUpperCase().padStart(8, "0");
+  return dictionary.dictionary[`(${hex.slice(0, 4)},${hex.slice(4)})`]?.vr;
 }
 
 function valueText(value: unknown): string | undefined {

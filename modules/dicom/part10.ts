@@ -2,7 +2,11 @@
  * PS3.10 7.1 Part-10 file meta information: built for what we receive (the dataset bytes follow
  * unchanged), and read from files we send.
  */
-import { defaultImplementationClassUid, defaultImplementationVersionName } from "./constants.ts";
+import {
+  defaultImplementationClassUid,
+  defaultImplementationVersionName,
+  longVrs,
+} from "./constants.ts";
 import { Part10FormatError } from "./errors.ts";
 
 /** What goes into the meta header of a received instance. */
@@ -18,23 +22,6 @@ export interface Part10MetaOptions {
 
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
-
-/** VRs with a 4-byte length after two reserved bytes in explicit VR (PS3.5 7.1.2). */
-const longVrs = new Set([
-  "OB",
-  "OD",
-  "OF",
-  "OL",
-  "OV",
-  "OW",
-  "SQ",
-  "SV",
-  "UC",
-  "UN",
-  "UR",
-  "UT",
-  "UV",
-]);
 
 function element(tag: number, vr: string, value: Uint8Array): Uint8Array {
   const long = longVrs.has(vr);
