@@ -77,6 +77,7 @@ export class Association {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.reader.stop();
     try {
       this.#conn.close();
     } catch {
