@@ -31,6 +31,7 @@ export {
   gcmSeal,
 } from "./cipher.ts";
 export type { CipherName, DecryptOptions, StreamCipher } from "./cipher.ts";
+export { type KeyWrap, opensslKeyWrap } from "./key_wrap.ts";
 export { MimeFormatError, parseEntity, parseMediaType, splitMultipart } from "./mime.ts";
 export type { MediaType, MimeEntity } from "./mime.ts";
 export type { Clock } from "./clock.ts";
