@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import { BeeldpoortError, type Clock, type Logger, newId, systemClock } from "../core/mod.ts";
 import type { DatabaseSchema } from "../db/mod.ts";
 import type { InstanceHeader } from "../dicom/mod.ts";
@@ -125,15 +125,64 @@ async function upsertPatient(tx: Transaction<DatabaseSchema>, h: InstanceHeader)
   return id;
 }
 
+/** What one query finds before an instance is indexed (see `lookUp`). */
+interface Known {
+  instance?: { id: string; sha256: string; spool_id: string; size: number; study_ref: string };
+  study?: { id: string; state: string; expected_instances: number | null };
+  seriesId?: string;
+}
+
+/**
+ * The instance (by SOP Instance UID), its study and its series, in one statement instead of
+ * three: a received instance's index transaction was about an eighth of the receiving thread,
+ * most of it per-statement work in the query builder and driver.
+ */
+async function lookUp(
+  tx: Transaction<DatabaseSchema>,
+  sopInstanceUid: string,
+  studyUid: string,
+  seriesUid: string,
+): Promise<Known> {
+  const { rows } = await sql<{
+    instance_id: string | null;
+    sha256: string | null;
+    spool_id: string | null;
+    size: number | null;
+    study_ref: string | null;
+    study_id: string | null;
+    state: string | null;
+    expected_instances: number | null;
+    series_id: string | null;
+  }>`select i.id as instance_id, i.sha256, i.spool_id, i.size, i.study_ref,
+      s.id as study_id, s.state, s.expected_instances,
+      (select id from series where series_instance_uid = ${seriesUid}) as series_id
+    from (select 1) as one
+    left join instances i on i.sop_instance_uid = ${sopInstanceUid}
+    left join studies s on s.study_instance_uid = ${studyUid}`.execute(tx);
+  const r = rows[0];
+  return {
+    instance: r.instance_id === null ? undefined : {
+      id: r.instance_id,
+      sha256: r.sha256!,
+      spool_id: r.spool_id!,
+      size: r.size!,
+      study_ref: r.study_ref!,
+    },
+    study: r.study_id === null
+      ? undefined
+      : { id: r.study_id, state: r.state!, expected_instances: r.expected_instances },
+    seriesId: r.series_id ?? undefined,
+  };
+}
+
 async function upsertStudy(
   tx: Transaction<DatabaseSchema>,
   record: InstanceRecord,
   studyUid: string,
   now: string,
+  existing: Known["study"],
 ): Promise<string> {
   const h = record.header;
-  const existing = await tx.selectFrom("studies").select(["id", "state", "expected_instances"])
-    .where("study_instance_uid", "=", studyUid).executeTakeFirst();
   if (existing) {
     if (existing.state !== "receiving") {
       // A late instance: the study receives again; once it settles, only what is new is routed.
@@ -177,10 +226,9 @@ async function upsertSeries(
   h: InstanceHeader,
   seriesUid: string,
   studyRef: string,
+  existingId: string | undefined,
 ): Promise<string> {
-  const existing = await tx.selectFrom("series").select("id")
-    .where("series_instance_uid", "=", seriesUid).executeTakeFirst();
-  if (existing) return existing.id;
+  if (existingId !== undefined) return existingId;
   const id = newId();
   await tx.insertInto("series").values({
     id,
@@ -242,14 +290,8 @@ export function createStudyIndex(options: StudyIndexOptions) {
     seriesUid: string,
     now: string,
   ): Promise<IndexOutcome> {
-    const existing = await tx.selectFrom("instances").select([
-      "id",
-      "sha256",
-      "spool_id",
-      "size",
-      "study_ref",
-    ])
-      .where("sop_instance_uid", "=", record.sopInstanceUid).executeTakeFirst();
+    const known = await lookUp(tx, record.sopInstanceUid, studyUid, seriesUid);
+    const existing = known.instance;
     if (existing) {
       if (existing.sha256 === record.sha256) {
         return {
@@ -283,8 +325,8 @@ export function createStudyIndex(options: StudyIndexOptions) {
         obsoleteSpoolId: existing.spool_id,
       };
     }
-    const studyRef = await upsertStudy(tx, record, studyUid, now);
-    const seriesRef = await upsertSeries(tx, record.header, seriesUid, studyRef);
+    const studyRef = await upsertStudy(tx, record, studyUid, now, known.study);
+    const seriesRef = await upsertSeries(tx, record.header, seriesUid, studyRef, known.seriesId);
     await tx.insertInto("instances").values({
       id: newId(),
       sop_instance_uid: record.sopInstanceUid,
