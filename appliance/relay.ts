@@ -290,7 +290,10 @@ export async function startRelay(
   }
 
   queue.register("peer", peerHandler);
-  queue.register(inboundJobKind, inboundHandler);
+  // One received message is opened at a time: each holds the message, its decrypted envelope and
+  // the zip in memory (about 45 MB for a 10 MB part), and two at once on the one JavaScript thread
+  // only interleave. The queue's other slot stays free for imports into the PACS.
+  queue.register(inboundJobKind, inboundHandler, { concurrency: 1 });
 
   let receiver: MailReceiver | null = null;
   if (config.mail.port) {

@@ -63,7 +63,12 @@ export function createTransferQueue(options: TransferQueueOptions) {
   const pollMs = options.pollMs ?? 500;
   const random = options.random ?? Math.random;
   const handlers = new Map<string, JobHandler>();
-  const active = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /** Kinds that may run fewer jobs at once than `concurrency` (see `register`). */
+  const kindLimits = new Map<string, number>();
+  const active = new Map<
+    string,
+    { kind: string; abort: AbortController; done: Promise<void> }
+  >();
   let started = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let pumping: Promise<void> | null = null;
@@ -161,12 +166,22 @@ export function createTransferQueue(options: TransferQueueOptions) {
   }
 
   /** Claims the most urgent due job whose destination's breaker is closed. */
+  /** The registered kinds that are below their own limit of jobs at once. */
+  function claimableKinds(): string[] {
+    const running = new Map<string, number>();
+    for (const { kind } of active.values()) running.set(kind, (running.get(kind) ?? 0) + 1);
+    return [...handlers.keys()].filter((kind) =>
+      (running.get(kind) ?? 0) < (kindLimits.get(kind) ?? Infinity)
+    );
+  }
+
   async function claim(): Promise<JobRow | null> {
-    if (handlers.size === 0) return null;
+    const kinds = claimableKinds();
+    if (kinds.length === 0) return null;
     const now = nowIso();
     return await db.transaction().execute(async (tx) => {
       const candidate = await tx.selectFrom("transfer_jobs").selectAll()
-        .where("kind", "in", [...handlers.keys()])
+        .where("kind", "in", kinds)
         .where((eb) =>
           eb.or([
             eb.and([eb("state", "in", ["queued", "failed"]), eb("next_attempt_at", "<=", now)]),
@@ -375,7 +390,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
               active.delete(claimed.id);
               wake();
             });
-          active.set(claimed.id, { abort, done });
+          active.set(claimed.id, { kind: claimed.kind, abort, done });
         }
       } while (pumpAgain && started);
     })().catch((error) => log.error("transfer scheduling failed", { error }))
@@ -416,9 +431,15 @@ export function createTransferQueue(options: TransferQueueOptions) {
     /** This queue's lease owner name. */
     owner,
 
-    /** Registers the handler for a job kind ("dicom", "peer"); replaces an earlier one. */
-    register(kind: string, handler: JobHandler): void {
+    /**
+     * Registers the handler for a job kind ("dicom", "peer"); replaces an earlier one.
+     * `concurrency`: at most this many jobs of the kind at once (within the queue's own limit),
+     * for work that holds much memory per job.
+     */
+    register(kind: string, handler: JobHandler, limits: { concurrency?: number } = {}): void {
       handlers.set(kind, handler);
+      if (limits.concurrency !== undefined) kindLimits.set(kind, Math.max(1, limits.concurrency));
+      else kindLimits.delete(kind);
       wake();
     },
 

@@ -196,3 +196,27 @@ Deno.test("a job waiting for the peer's acknowledgement counts every item delive
   assert.deepEqual(acknowledged.items, { total: 3, done: 3 });
   await database.close();
 });
+
+Deno.test("a kind registered with its own limit runs that many jobs at once; other kinds use the rest", async () => {
+  const { database, queue } = await setup({ concurrency: 3 });
+  const running = new Map<string, number>();
+  const most = new Map<string, number>();
+  const slow = (kind: string) => async () => {
+    running.set(kind, (running.get(kind) ?? 0) + 1);
+    most.set(kind, Math.max(most.get(kind) ?? 0, running.get(kind)!));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    running.set(kind, running.get(kind)! - 1);
+  };
+  for (let n = 0; n < 4; n++) {
+    await queue.enqueue({ kind: "inbound", destination: "mail-in", subject: `message-${n}` });
+    await queue.enqueue({ kind: "dicom", destination: "PACS", subject: `study-${n}` });
+  }
+  queue.register("inbound", slow("inbound"), { concurrency: 1 });
+  queue.register("dicom", slow("dicom"));
+  await queue.drain();
+  assert.equal(most.get("inbound"), 1, "never two inbound jobs at once");
+  assert.equal(most.get("dicom"), 2, "the other two slots go to dicom jobs");
+  const jobs = await queue.list();
+  assert.equal(jobs.filter((j) => j.state === "done").length, 8);
+  await database.close();
+});
