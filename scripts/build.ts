@@ -5,6 +5,8 @@
  * release server unless DENORT_BIN names a local copy. Where neither works, this says so plainly
  * and exits non-zero instead of leaving a half-built dist/.
  */
+import { v8FlagsArgument } from "../appliance/runtime_flags.ts";
+
 const output = "dist/beeldpoort";
 const denort = Deno.env.get("DENORT_BIN");
 if (denort) {
@@ -21,6 +23,7 @@ const result = await new Deno.Command(Deno.execPath(), {
   args: [
     "compile",
     "-A",
+    v8FlagsArgument(), // baked into the binary: it starts with the same heap settings
     "--include",
     "ui/static",
     "--output",

@@ -23,7 +23,7 @@ import {
   writeSyntheticStudy,
 } from "../../tests/support/dicom_fixtures.ts";
 import {
-  devRunFlags,
+  applianceRunFlags,
   freePort,
   isListening,
   type PeerProcess,
@@ -171,19 +171,23 @@ async function startOrthancReceiver(dir: string): Promise<Receiver> {
 
 async function startBeeldpoort(dir: string, durability: "fsync" | "os"): Promise<Receiver> {
   const port = freePort();
-  const process = startPeer(Deno.execPath(), ["run", "-A", ...devRunFlags(), mainTs, "serve"], {
-    env: {
-      NO_COLOR: "1",
-      BEELDPOORT_DATA__DIR: dir,
-      BEELDPOORT_HTTP__PORT: String(freePort()),
-      BEELDPOORT_DICOM__HOST: "127.0.0.1",
-      BEELDPOORT_DICOM__PORT: String(port),
-      BEELDPOORT_DICOM__AETITLE: "BEELDPOORT",
-      BEELDPOORT_DICOM__ALLOWEDSENDERS: "*",
-      BEELDPOORT_SPOOL__DURABILITY: durability,
-      BEELDPOORT_LOG__LEVEL: "warn",
+  const process = startPeer(
+    Deno.execPath(),
+    ["run", "-A", ...applianceRunFlags(), mainTs, "serve"],
+    {
+      env: {
+        NO_COLOR: "1",
+        BEELDPOORT_DATA__DIR: dir,
+        BEELDPOORT_HTTP__PORT: String(freePort()),
+        BEELDPOORT_DICOM__HOST: "127.0.0.1",
+        BEELDPOORT_DICOM__PORT: String(port),
+        BEELDPOORT_DICOM__AETITLE: "BEELDPOORT",
+        BEELDPOORT_DICOM__ALLOWEDSENDERS: "*",
+        BEELDPOORT_SPOOL__DURABILITY: durability,
+        BEELDPOORT_LOG__LEVEL: "warn",
+      },
     },
-  });
+  );
   await waitFor("Beeldpoort DICOM port", () => isListening(port), 60_000);
   return {
     name: `beeldpoort-${durability}`,

@@ -1,4 +1,5 @@
 /** Small helpers for running peer programs (dcmtk, Orthanc, our own appliance) in tests and benchmarks. */
+import { v8FlagsArgument } from "../../appliance/runtime_flags.ts";
 
 /** A child process started by a test or benchmark. */
 export interface PeerProcess {
@@ -47,6 +48,18 @@ export function cpuSecondsOf(pid: number): number | null {
  */
 export function devRunFlags(): string[] {
   return (Deno.env.get("BP_DEV_RUN_FLAGS") ?? "").split(" ").filter(Boolean);
+}
+
+/**
+ * The `deno run` flags of an appliance started by a test or benchmark: the V8 settings it runs
+ * with in production (appliance/runtime_flags.ts) and BP_DEV_RUN_FLAGS, their V8 flags merged
+ * into one `--v8-flags=` (deno takes only one).
+ */
+export function applianceRunFlags(): string[] {
+  const dev = devRunFlags();
+  const v8 = dev.filter((f) => f.startsWith("--v8-flags="))
+    .flatMap((f) => f.slice("--v8-flags=".length).split(",").filter(Boolean));
+  return [...dev.filter((f) => !f.startsWith("--v8-flags=")), v8FlagsArgument(v8)];
 }
 
 /** Starts a program with stdout and stderr collected. */

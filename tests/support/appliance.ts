@@ -1,5 +1,5 @@
 /** Starts the real appliance as a child process (as an operator would) for integration tests. */
-import { devRunFlags, freePort, startPeer, waitFor } from "../../scripts/peers/process.ts";
+import { applianceRunFlags, freePort, startPeer, waitFor } from "../../scripts/peers/process.ts";
 
 export { freePort };
 
@@ -63,7 +63,7 @@ export async function startAppliance(
   env: Record<string, string> = {},
 ): Promise<ApplianceProcess> {
   const port = freePort();
-  const child = startPeer(Deno.execPath(), ["run", "-A", ...devRunFlags(), mainTs, "serve"], {
+  const child = startPeer(Deno.execPath(), ["run", "-A", ...applianceRunFlags(), mainTs, "serve"], {
     cwd,
     env: {
       NO_COLOR: "1",
