@@ -153,11 +153,15 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
    * import step queued (timeline "import-queued", or a whole-transfer job such as the portal's)
    * and every job linked to the transfer done.
    */
-  async function confirm(transferId: string): Promise<void> {
-    const status = await relay?.getTransfer(transferId, "in");
-    if (!relay || !status || status.state === "imported") return;
-    const linked = (await queue.list({ subject: status.studyInstanceUid ?? undefined }))
-      .filter((j) => linkOf(j) === transferId);
+  async function confirm(transferId: string, studyUid?: string): Promise<void> {
+    if (!relay) return;
+    if (studyUid !== undefined && !(await allLinkedDone(transferId, studyUid))) {
+      // The cheap test first: every part job that finishes asks, and only the last can pass.
+      return;
+    }
+    const status = await relay.getTransfer(transferId, "in");
+    if (!status || status.state === "imported") return;
+    const linked = await linkedJobs(transferId, status.studyInstanceUid ?? undefined);
     // Part jobs alone do not prove the whole study went: wait for the final step (ours, queued
     // with "import-queued", or a whole-transfer job such as the portal's import of a held study).
     const finalQueued = status.events.some((e) => e.kind === "import-queued") ||
@@ -168,9 +172,18 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
     log.info("import confirmed to the sender", { transferId, peer: status.peerAddress });
   }
 
+  async function linkedJobs(transferId: string, studyUid: string | undefined) {
+    return (await queue.list({ subject: studyUid })).filter((j) => linkOf(j) === transferId);
+  }
+
+  async function allLinkedDone(transferId: string, studyUid: string): Promise<boolean> {
+    const linked = await linkedJobs(transferId, studyUid);
+    return linked.length > 0 && linked.every((j) => j.state === "done");
+  }
+
   services.onJobEvent(async (event) => {
     const transferId = event.kind === "delivered" ? linkOf(event.job) : undefined;
-    if (transferId) await confirm(transferId);
+    if (transferId) await confirm(transferId, event.job.subject ?? undefined);
   });
 
   return {

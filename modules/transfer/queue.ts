@@ -78,13 +78,30 @@ export function createTransferQueue(options: TransferQueueOptions) {
   const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
 
   async function toJob(row: JobRow, executor: Db = db): Promise<TransferJob> {
-    const counts = await executor.selectFrom("transfer_items")
-      .select((eb) => [
-        eb.fn.countAll<number>().as("total"),
-        eb.fn.coalesce(eb.fn.sum<number>("done"), eb.lit(0)).as("done"),
-      ])
-      .where("job_id", "=", row.id).executeTakeFirstOrThrow();
-    return {
+    return (await toJobs([row], executor))[0];
+  }
+
+  /**
+   * Jobs with their item counts, counted in one grouped query: listing a study's jobs was one
+   * count per job, and the relay lists them for every part (a 250-part transfer: tens of
+   * thousands of queries on the receiving gateway).
+   */
+  async function toJobs(rows: JobRow[], executor: Db = db): Promise<TransferJob[]> {
+    const counts = new Map<string, { total: number; done: number }>();
+    if (rows.length > 0) {
+      const found = await executor.selectFrom("transfer_items")
+        .select((eb) => [
+          "job_id",
+          eb.fn.countAll<number>().as("total"),
+          eb.fn.coalesce(eb.fn.sum<number>("done"), eb.lit(0)).as("done"),
+        ])
+        .where("job_id", "in", rows.map((r) => r.id))
+        .groupBy("job_id").execute();
+      for (const c of found) {
+        counts.set(c.job_id, { total: Number(c.total), done: Number(c.done) });
+      }
+    }
+    return rows.map((row) => ({
       id: row.id,
       kind: row.kind,
       destination: row.destination,
@@ -98,8 +115,8 @@ export function createTransferQueue(options: TransferQueueOptions) {
       lastError: row.last_error,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
-      items: { total: Number(counts.total), done: Number(counts.done) },
-    };
+      items: counts.get(row.id) ?? { total: 0, done: 0 },
+    }));
   }
 
   async function emit(event: TransferEvent): Promise<void> {
@@ -494,7 +511,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
       if (query.state) q = q.where("state", "=", query.state);
       if (query.subject) q = q.where("subject", "=", query.subject);
       const rows = await q.orderBy("id", "desc").limit(query.limit ?? 1000).execute();
-      return Promise.all(rows.map((r) => toJob(r)));
+      return toJobs(rows);
     },
 
     /** The attempts of a job, first first. */
