@@ -155,13 +155,14 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
    */
   async function confirm(transferId: string, studyUid?: string): Promise<void> {
     if (!relay) return;
-    if (studyUid !== undefined && !(await allLinkedDone(transferId, studyUid))) {
-      // The cheap test first: every part job that finishes asks, and only the last can pass.
-      return;
-    }
+    // Every part job that finishes asks: while one of them still runs, the whole transfer (its
+    // parts and events) need not be read.
+    const known = studyUid === undefined ? undefined : await linkedJobs(transferId, studyUid);
+    if (known && (known.length === 0 || known.some((j) => j.state !== "done"))) return;
     const status = await relay.getTransfer(transferId, "in");
     if (!status || status.state === "imported") return;
-    const linked = await linkedJobs(transferId, status.studyInstanceUid ?? undefined);
+    const study = status.studyInstanceUid ?? undefined;
+    const linked = known && study === studyUid ? known : await linkedJobs(transferId, study);
     // Part jobs alone do not prove the whole study went: wait for the final step (ours, queued
     // with "import-queued", or a whole-transfer job such as the portal's import of a held study).
     const finalQueued = status.events.some((e) => e.kind === "import-queued") ||
@@ -174,11 +175,6 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
 
   async function linkedJobs(transferId: string, studyUid: string | undefined) {
     return (await queue.list({ subject: studyUid })).filter((j) => linkOf(j) === transferId);
-  }
-
-  async function allLinkedDone(transferId: string, studyUid: string): Promise<boolean> {
-    const linked = await linkedJobs(transferId, studyUid);
-    return linked.length > 0 && linked.every((j) => j.state === "done");
   }
 
   services.onJobEvent(async (event) => {

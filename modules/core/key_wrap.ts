@@ -21,11 +21,13 @@ export interface KeyWrap {
 export function opensslKeyWrap(): KeyWrap | null {
   const { lib } = loadLibcrypto();
   if (!lib) return null;
-  return {
+  return keyWrap ??= {
     wrap: (kek, key) => run(lib, kek, key, true),
     unwrap: (kek, wrapped) => run(lib, kek, wrapped, false),
   };
 }
+
+let keyWrap: KeyWrap | undefined;
 
 function run(lib: Libcrypto, kek: Uint8Array, input: Uint8Array, wrap: boolean) {
   if (kek.length !== 32) {

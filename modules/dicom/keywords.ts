@@ -41,10 +41,18 @@ export function isDicomKeyword(keyword: string): boolean {
   return Object.hasOwn(dictionary.nameMap, keyword);
 }
 
+/** VRs already looked up, by tag: an implicit-VR header asks for every element it skips. */
+const vrCache = new Map<number, string | undefined>();
+/** Enough for every tag of the dictionary that real headers carry; odd private tags stop it. */
+const vrCacheLimit = 4096;
+
 /** The VR dcmjs's dictionary gives a tag, `(group << 16 | element) >>> 0`; undefined if unknown. */
 export function dictionaryVr(tag: number): string | undefined {
+  if (vrCache.has(tag)) return vrCache.get(tag);
   const hex = tag.toString(16).toUpperCase().padStart(8, "0");
-  return dictionary.dictionary[`(${hex.slice(0, 4)},${hex.slice(4)})`]?.vr;
+  const vr = dictionary.dictionary[`(${hex.slice(0, 4)},${hex.slice(4)})`]?.vr;
+  if (vrCache.size < vrCacheLimit) vrCache.set(tag, vr);
+  return vr;
 }
 
 function valueText(value: unknown): string | undefined {

@@ -1,12 +1,12 @@
-import { opensslKeyWrap } from "../core/mod.ts";
+import { type KeyWrap, opensslKeyWrap } from "../core/mod.ts";
 import { SpoolIntegrityError, SpoolKeyError } from "./errors.ts";
 import { emptySlot, type Header, KEK_ID_SIZE, type KeySlot, SLOT_KIND_AES_KW } from "./format.ts";
 
 /** A master key ready for use: the AES-KW key-encryption key and its public id. */
 export interface MasterKey {
   kek: CryptoKey;
-  /** The key's bytes, kept only where OpenSSL wraps and unwraps (synchronously, ~10 us). */
-  raw: Uint8Array<ArrayBuffer> | null;
+  /** Where OpenSSL wraps and unwraps (synchronously, ~10 us): it and the key's bytes for it. */
+  openssl: { keyWrap: KeyWrap; kek: Uint8Array<ArrayBuffer> } | null;
   /** First 8 bytes of HMAC-SHA256(master, label): tells which master key wrapped a slot. */
   id: Uint8Array<ArrayBuffer>;
 }
@@ -36,9 +36,10 @@ export async function importMasterKey(raw: Uint8Array): Promise<MasterKey> {
     KEK_ID_SIZE,
   );
   // A copy for OpenSSL where it is used; otherwise only the non-extractable CryptoKey holds it.
-  const kept = opensslKeyWrap() ? new Uint8Array(bytes) : null;
+  const keyWrap = opensslKeyWrap();
+  const openssl = keyWrap ? { keyWrap, kek: new Uint8Array(bytes) } : null;
   bytes.fill(0);
-  return { kek, raw: kept, id };
+  return { kek, openssl, id };
 }
 
 /**
@@ -79,9 +80,9 @@ export async function unwrapDataKey(
       "no key slot is wrapped by this master key",
     );
   }
-  const openssl = master.raw ? opensslKeyWrap() : null;
+  const { openssl } = master;
   try {
-    if (openssl) return openssl.unwrap(master.raw!, header.slots[index].wrapped);
+    if (openssl) return openssl.keyWrap.unwrap(openssl.kek, header.slots[index].wrapped);
     const key = await crypto.subtle.unwrapKey(
       "raw",
       header.slots[index].wrapped,
@@ -101,9 +102,10 @@ export async function unwrapDataKey(
 
 /** Wraps a data key for `master`. */
 export async function wrapFor(key: Uint8Array<ArrayBuffer>, master: MasterKey): Promise<KeySlot> {
-  const openssl = master.raw ? opensslKeyWrap() : null;
+  const { openssl } = master;
   if (openssl) {
-    return { kind: SLOT_KIND_AES_KW, kekId: master.id, wrapped: openssl.wrap(master.raw!, key) };
+    const wrapped = openssl.keyWrap.wrap(openssl.kek, key);
+    return { kind: SLOT_KIND_AES_KW, kekId: master.id, wrapped };
   }
   // WebCrypto wraps only keys, not bytes: import it for the moment of the wrap.
   const data = await crypto.subtle.importKey("raw", key, "AES-GCM", true, ["encrypt"]);
