@@ -35,6 +35,14 @@ async function download(page: Page, selector: string): Promise<Uint8Array> {
   return await Deno.readFile((await file.path())!);
 }
 
+/**
+ * Waits until the study page has stopped following its jobs: when the last one ends, its progress
+ * island reloads the page once, and a navigation started meanwhile is interrupted by that reload.
+ */
+async function settled(page: Page): Promise<void> {
+  await page.waitForSelector("table.jobs:not([data-progress-url])", { timeout: 15_000 });
+}
+
 Deno.test({
   name: "faces: settings, dashboard, send with a note, progress, retry, portal, patient links",
   ignore: missing("chromium", "openssl"),
@@ -146,6 +154,7 @@ Deno.test({
         );
         await sender.waitForSelector("tr[data-state=done]", { timeout: 15_000 });
         assert.match(await sender.textContent("[data-timeline]") ?? "", /Afgeleverd/);
+        await settled(sender);
       });
 
       await t.step("sender: a dead job is retried and then delivered", async () => {
@@ -175,6 +184,7 @@ Deno.test({
         }
         assert.equal((await services.transfer.get(job.id)).state, "done");
         assert.deepEqual(scp.stored.sort(), [...local.sopInstanceUids].sort());
+        await settled(sender);
       });
 
       await t.step("caregiver: reconcile the patient of a received study and import", async () => {
