@@ -164,6 +164,7 @@ export function dicomJobHandler(
         sopInstanceUid: i.sopInstanceUid,
         transferSyntaxUid: i.transferSyntaxUid,
         open: () => deps.spool.get(i.spoolId),
+        handOver: true, // the spool decrypts each chunk into a buffer of its own
       })),
       async onResult(result) {
         if (isStored(result.status)) {

@@ -3,7 +3,7 @@
  * ARTIM/idle timers, PDV sequencing (commands and datasets, fragments, last-fragment bits) and
  * the pull-based dataset stream that gives TCP backpressure all the way to the consumer.
  */
-import { concatBytes } from "../core/mod.ts";
+import { concatBytes, releaseBytes } from "../core/mod.ts";
 import { AbortReason, PduType } from "./constants.ts";
 import { AssociationAborted, DicomProtocolError } from "./errors.ts";
 import { type Command, decodeCommand, encodeCommand } from "./dimse.ts";
@@ -248,25 +248,50 @@ export class Association {
    * Sends data on `contextId`, each chunk split to fit the peer's maximum PDU (PS3.8 9.3.5 and
    * D.1: the variable field holds one PDV of 6 bytes header plus data). When `last` is set, the
    * final fragment carries the last-fragment bit.
+   *
+   * Every PDU is built in one buffer, refilled once the PDU before it is written: a 0.5 MB
+   * instance to a peer that takes 16 KiB PDUs is 32 of them, each otherwise a buffer left to the
+   * garbage collector. With `handOver` the chunks own their buffers (as the spool's do), and each
+   * is freed as soon as its last fragment is written.
    */
   async sendFragments(
     contextId: number,
     isCommand: boolean,
     chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
     last: boolean,
+    options: { handOver?: boolean } = {},
   ): Promise<void> {
     const limit = this.peerMaxPdu > 0 ? Math.min(this.peerMaxPdu, 1 << 20) : 1 << 20;
     // Even fragments: dcmtk rejects odd PDV lengths.
     const max = (limit - 6) & ~1;
-    let held: Uint8Array | null = null;
-    for await (const chunk of chunks) {
-      for (let at = 0; at < chunk.length; at += max) {
-        if (held) await this.send(encodePData(contextId, isCommand, false, held));
-        held = chunk.subarray(at, Math.min(chunk.length, at + max));
+    let scratch: Uint8Array | null = null;
+    const sendPdv = async (data: Uint8Array, isLast: boolean) => {
+      if (!scratch || scratch.length < 12 + data.length) {
+        if (scratch) releaseBytes(scratch);
+        scratch = new Uint8Array(12 + data.length);
       }
+      await this.send(encodePData(contextId, isCommand, isLast, data, scratch));
+    };
+    let held: Uint8Array | null = null;
+    let heldChunk: Uint8Array | null = null;
+    try {
+      for await (const chunk of chunks) {
+        for (let at = 0; at < chunk.length; at += max) {
+          if (held) {
+            await sendPdv(held, false);
+            if (options.handOver && heldChunk !== chunk) releaseBytes(heldChunk!);
+          }
+          held = chunk.subarray(at, Math.min(chunk.length, at + max));
+          heldChunk = chunk;
+        }
+      }
+      if (held) {
+        await sendPdv(held, last);
+        if (options.handOver) releaseBytes(heldChunk!);
+      } else if (last) await sendPdv(new Uint8Array(0), true);
+    } finally {
+      if (scratch) releaseBytes(scratch);
     }
-    if (held) await this.send(encodePData(contextId, isCommand, last, held));
-    else if (last) await this.send(encodePData(contextId, isCommand, true, new Uint8Array(0)));
   }
 }
 

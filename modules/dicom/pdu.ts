@@ -375,14 +375,21 @@ export function encodeAbort(source: number, reason: number): Uint8Array {
   return pdu(PduType.abort, new Uint8Array([0, 0, source, source === 0 ? 0 : reason]));
 }
 
-/** Encodes a P-DATA-TF with one PDV (PS3.8 9.3.5, E.2). */
+/**
+ * Encodes a P-DATA-TF with one PDV (PS3.8 9.3.5, E.2), into `scratch` when it is large enough (the
+ * caller may refill it once the returned bytes are written).
+ */
 export function encodePData(
   contextId: number,
   isCommand: boolean,
   isLast: boolean,
   data: Uint8Array,
+  scratch?: Uint8Array,
 ) {
-  const out = new Uint8Array(12 + data.length);
+  const length = 12 + data.length;
+  const out = scratch && scratch.length >= length
+    ? scratch.subarray(0, length)
+    : new Uint8Array(length);
   const v = view(out);
   out[0] = PduType.pData;
   v.setUint32(2, 6 + data.length);

@@ -3,7 +3,7 @@
  * proposed with exactly its own transfer syntax in its own presentation context (never
  * transcoded; standards.md 8.7, dicom-feasibility.md 3 hazard 1).
  */
-import { concatBytes } from "../core/mod.ts";
+import { concatBytes, releaseBytes } from "../core/mod.ts";
 import {
   AbortReason,
   CommandField,
@@ -205,8 +205,14 @@ async function* fileBytes(path: string, offset: number): AsyncGenerator<Uint8Arr
 /** The meta header is always within this many bytes of the start (PS3.10 7.1: group 0002). */
 const metaWindow = 64 * 1024;
 
-/** The dataset bytes of a Part-10 stream: the preamble and meta header are read and dropped. */
-async function* datasetOfPart10(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * The dataset bytes of a Part-10 stream: the preamble and meta header are read and dropped. With
+ * `handOver`, chunks joined to find the dataset's start are freed once copied.
+ */
+async function* datasetOfPart10(
+  stream: ReadableStream<Uint8Array>,
+  handOver = false,
+): AsyncGenerator<Uint8Array> {
   const reader = stream.getReader();
   try {
     const head: Uint8Array[] = [];
@@ -221,7 +227,9 @@ async function* datasetOfPart10(stream: ReadableStream<Uint8Array>): AsyncGenera
       head.push(value);
       held += value.length;
     }
-    const joined = concatBytes(head);
+    // One chunk is the usual case (the spool's are 128 KiB): no copy, so it can be handed over.
+    const joined = head.length === 1 ? head[0] : concatBytes(head);
+    if (handOver && head.length > 1) head.forEach(releaseBytes);
     const { datasetOffset } = readPart10Header(joined);
     yield joined.subarray(datasetOffset);
     if (ended) return;
@@ -257,6 +265,11 @@ export interface StoreObject {
   sopInstanceUid: string;
   transferSyntaxUid: string;
   open(): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * The stream's chunks are fresh buffers that nothing else holds (as the spool's are): each is
+   * freed once sent instead of being left to the garbage collector.
+   */
+  handOver?: boolean;
 }
 
 /** Options of `cStoreObjects`. */
@@ -297,6 +310,8 @@ interface Sendable {
   sopInstanceUid: string;
   transferSyntaxUid: string;
   dataset(): Promise<AsyncIterable<Uint8Array>>;
+  /** See StoreObject.handOver. */
+  handOver?: boolean;
 }
 
 /**
@@ -360,7 +375,9 @@ async function storeOver(
         affectedSopInstanceUid: object.sopInstanceUid,
         commandDataSetType: 0x0000,
       });
-      await association.sendFragments(contextId, false, evenChunks(dataset), true);
+      await association.sendFragments(contextId, false, evenChunks(dataset), true, {
+        handOver: object.handOver,
+      });
       const response = await awaitResponse(association, messageId);
       await onResult({
         sopInstanceUid: object.sopInstanceUid,
@@ -400,7 +417,7 @@ export async function cStoreObjects(options: CStoreObjectsOptions): Promise<Stor
   options.objects.forEach((object, i) =>
     sendables[i % lanes].push({
       ...object,
-      dataset: async () => datasetOfPart10(await object.open()),
+      dataset: async () => datasetOfPart10(await object.open(), object.handOver),
     })
   );
   const record = async (result: StoreObjectResult) => {
@@ -437,6 +454,7 @@ export async function cStore(options: CStoreOptions): Promise<CStoreResult[]> {
     heads.map((head) => ({
       ...head,
       dataset: () => Promise.resolve(fileBytes(head.file, head.datasetOffset)),
+      handOver: true,
     })),
     (r) => void results.push({ file: fileOf.get(r.sopInstanceUid) ?? "", ...r }),
   );

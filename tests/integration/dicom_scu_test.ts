@@ -4,7 +4,13 @@ import { missing } from "../support/peers.ts";
 import { tempDir } from "../support/appliance.ts";
 import { newUid, writeSyntheticCt } from "../support/dicom_fixtures.ts";
 import { datasetBytes, dcmtk, startTestScp } from "../support/dicom_harness.ts";
-import { AssociationRejected, cEcho, cStore, readPart10Header } from "../../modules/dicom/mod.ts";
+import {
+  AssociationRejected,
+  cEcho,
+  cStore,
+  cStoreObjects,
+  readPart10Header,
+} from "../../modules/dicom/mod.ts";
 
 const ignore = missing("storescp", "dcmcrle", "dcmcjpeg", "dcmconv");
 
@@ -143,6 +149,88 @@ Deno.test({
       }
     } finally {
       await scp.server.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "SCU: handed-over chunks are freed once sent to storescp (16 KiB PDUs), kept otherwise, and the bytes arrive unchanged",
+  ignore,
+  fn: async () => {
+    using dir = tempDir();
+    Deno.mkdirSync(`${dir.path}/out`);
+    const studyUid = newUid();
+    const files = [0, 1].map((i) => {
+      const path = `${dir.path}/ct${i}.dcm`;
+      writeSyntheticCt(path, {
+        studyUid,
+        seriesUid: studyUid + ".2",
+        sopUid: newUid(),
+        rows: 256,
+        cols: 256,
+      });
+      return path;
+    });
+    const storescp = new Deno.Command("storescp", {
+      args: [
+        "-aet",
+        "PACS",
+        "+B",
+        "--max-pdu",
+        "16384",
+        "-od",
+        `${dir.path}/out`,
+        "-fe",
+        ".dcm",
+        "12123",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const options = { host: "127.0.0.1", port: 12123, callingAe: "BEELDPOORT", calledAe: "PACS" };
+      for (let i = 0; i < 50 && await cEcho(options).catch(() => -1) !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const handed: Uint8Array[] = [];
+      const kept: Uint8Array[] = [];
+      // Chunks of 40,000 bytes: PDUs that straddle chunk boundaries, and a short last chunk.
+      const chunked = (file: string, into: Uint8Array[]) => () => {
+        const bytes = Deno.readFileSync(file);
+        const chunks: Uint8Array[] = [];
+        for (let at = 0; at < bytes.length; at += 40_000) {
+          chunks.push(bytes.slice(at, at + 40_000));
+        }
+        into.push(...chunks);
+        return Promise.resolve(ReadableStream.from(chunks));
+      };
+      const objects = files.map((file, i) => {
+        const head = readPart10Header(Deno.readFileSync(file));
+        return {
+          sopClassUid: head.sopClassUid,
+          sopInstanceUid: head.sopInstanceUid,
+          transferSyntaxUid: head.transferSyntaxUid,
+          open: chunked(file, i === 0 ? handed : kept),
+          handOver: i === 0,
+        };
+      });
+      const results = await cStoreObjects({ ...options, objects });
+      assert.deepEqual(results.map((r) => r.status), [0, 0]);
+      assert.ok(handed.length > 3 && kept.length > 3);
+      assert.deepEqual(handed.map((c) => c.byteLength), handed.map(() => 0), "handed over: freed");
+      assert.ok(kept.every((c) => c.byteLength > 0), "not handed over: untouched");
+      for (const file of files) {
+        const uid = readPart10Header(Deno.readFileSync(file)).sopInstanceUid;
+        const got = [...Deno.readDirSync(`${dir.path}/out`)]
+          .map((e) => `${dir.path}/out/${e.name}`)
+          .find((p) => readPart10Header(Deno.readFileSync(p)).sopInstanceUid === uid);
+        assert.ok(got, `storescp holds ${uid}`);
+        assert.deepEqual(datasetBytes(got), datasetBytes(file));
+      }
+    } finally {
+      storescp.kill("SIGTERM");
+      await storescp.status;
     }
   },
 });
