@@ -336,7 +336,7 @@ export function createOutbound(ctx: RelayContext) {
           .where("direction", "=", "out").where("id", "=", transferId).execute();
         await ctx.event("out", transferId, "part-sealed", {
           partNumber: part.partNumber,
-          detail: `${part.instanceCount} instances, ${raw.length} bytes, ${algorithm}`,
+          detail: `${part.instanceCount} instances, ${rawLength} bytes, ${algorithm}`,
         });
         await sendInTurn(part.partNumber);
       }

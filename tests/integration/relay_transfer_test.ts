@@ -106,6 +106,11 @@ Deno.test("relay: a 50-instance study arrives byte-identical, delivered then imp
     const kinds = imported.events.map((e) => e.kind);
     assert.equal(kinds[0], "packing");
     assert.equal(kinds.filter((k) => k === "part-sent").length, sent.partCount);
+    // Each sealed part's timeline line gives the size of its message (it once said 0).
+    const sealedBytes = imported.events.filter((e) => e.kind === "part-sealed")
+      .map((e) => Number(/(\d+) bytes/.exec(e.detail ?? "")?.[1]));
+    assert.equal(sealedBytes.length, sent.partCount);
+    assert.ok(sealedBytes.every((n) => n > 10_000), sealedBytes.join(", "));
     assert.deepEqual(kinds.slice(-2), ["delivered", "imported"]);
     assert.deepEqual(a.audit.map((e) => e.action), [
       "relay.sent",
