@@ -1,4 +1,5 @@
 import { tuneAllocator } from "./allocator.ts";
+import { startMemoryGovernor } from "./memory_governor.ts";
 import { cipherBackend } from "../modules/core/mod.ts";
 import type { Logger } from "../modules/core/mod.ts";
 import { createDicomServer, listenDicomTls } from "../modules/dicom/mod.ts";
@@ -41,6 +42,7 @@ function urlHost(host: string): string {
  */
 export async function startAppliance(config: Config, log: Logger): Promise<RunningAppliance> {
   tuneAllocator(log);
+  const governor = startMemoryGovernor(log);
   const cipher = cipherBackend();
   if (cipher.name === "openssl") log.info("encryption by OpenSSL", { library: cipher.detail });
   else log.warn("encryption by the slower node:crypto fallback", { reason: cipher.detail });
@@ -153,7 +155,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
       await Promise.all([server.shutdown(), dicom.close(), dicomTls?.close(), relay?.stop()]);
       await delivery.stop();
       await services.close();
-      log.info("stopped");
+      log.info("stopped", { memoryCollections: governor.stop() });
       markFinished();
     })();
     return stopping;
