@@ -258,7 +258,7 @@ export async function startRelay(
     const raw = await spool.readAll(spoolId);
     // The spool recorded the message's SHA-256 when it stored it: no second pass over 37 MB.
     const { sha256 } = await spool.stat(spoolId);
-    const outcome = await relay.acceptMessage(raw, { from, to, sha256 })
+    const outcome = await relay.acceptMessage(raw, { from, to, sha256, handOver: true })
       .finally(() => releaseBytes(raw));
     log.info("inbound message processed", {
       jobId: job.id,

@@ -145,6 +145,7 @@ function xdmPayload(content: MimePart): ReceivedPayload {
   return {
     format: "xdm",
     bytes: zipBytes.length,
+    standalone: zipBytes.buffer !== zipPart.body.buffer,
     open: () => readXdm(memorySource(zipBytes)),
     release: () => releaseBytes(zipBytes),
   };
@@ -468,7 +469,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
 
   async function acceptMessage(
     raw: Uint8Array,
-    envelope: { from: string; to: string; sha256?: string },
+    envelope: { from: string; to: string; sha256?: string; handOver?: boolean },
   ): Promise<AcceptOutcome> {
     // The message's identity; a caller that stored it already knows the digest.
     const key = envelope.sha256 ?? createHash("sha256").update(raw).digest("hex");
@@ -499,7 +500,10 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
       return await repeat(env, previous);
     }
     try {
-      const opened = await openVerified(raw, outer, env);
+      const opened = await openVerified(raw, outer, env).finally(() => {
+        // Decrypted (or refused): the envelope's headers are parsed, its bytes not needed again.
+        if (envelope.handOver) releaseBytes(raw);
+      });
       const content = parsePart(opened.content);
       if (isDispositionReport(content)) {
         env.isNotice = true;
@@ -517,6 +521,9 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         };
       }
       const payload = await dicomEmailPayload(content) ?? xdmPayload(content);
+      // A payload decoded into a buffer of its own does not need the decrypted message any more:
+      // freed before the instances are stored (a 10 MB part's message is some 14 MB).
+      if (payload.standalone) releaseBytes(opened.content);
       let stored;
       try {
         stored = await importPart(env, payload);

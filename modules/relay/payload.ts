@@ -56,4 +56,6 @@ export interface ReceivedPayload {
   open(): Promise<ReceivedPackage>;
   /** Frees the payload's buffer once it is stored (see core releaseBytes). */
   release?(): void;
+  /** The payload's bytes are a buffer of their own, not a view into the decrypted message. */
+  standalone?: boolean;
 }

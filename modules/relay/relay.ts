@@ -28,10 +28,12 @@ export interface Relay {
    * Processes one stored inbound message exactly once: a notification for one of our transfers,
    * or a part of a transfer to us. Refusals are answered, audited and returned (not thrown);
    * anything thrown is transient (spool, database, transport) and the call may be repeated.
+   * With `handOver` the message's buffer is the relay's: it is freed once decrypted, so it is not
+   * held while the part's instances are stored.
    */
   acceptMessage(
     raw: Uint8Array,
-    envelope: { from: string; to: string; sha256?: string },
+    envelope: { from: string; to: string; sha256?: string; handOver?: boolean },
   ): Promise<AcceptOutcome>;
   /** The study of inbound `transferId` is in the PACS: notify the sender ("imported"). */
   confirmImported(transferId: string): Promise<void>;

@@ -121,6 +121,28 @@ Deno.test("relay: a 50-instance study arrives byte-identical, delivered then imp
   });
 });
 
+Deno.test("relay: a handed-over message is freed once decrypted, and its part is stored intact", async () => {
+  await withPair(async (pair, studyUid, files) => {
+    const { b, network } = pair;
+    const sent = await send(pair, studyUid);
+    for (const mail of network.take()) {
+      const copy = mail.raw.slice();
+      const outcome = await b.relay.acceptMessage(copy, {
+        from: mail.from,
+        to: mail.to,
+        handOver: true,
+      });
+      assert.equal(outcome.kind, "part", JSON.stringify(outcome));
+      assert.equal(copy.byteLength, 0, "the relay freed the message it was handed");
+    }
+    await network.deliverAll();
+    assert.equal((await b.relay.getTransfer(sent.transferId, "in"))!.state, "received");
+    const received = await exportStudy(b, studyUid);
+    assert.equal(received.size, 50);
+    for (const [uid, bytes] of files) assert.deepEqual(received.get(uid), bytes, uid);
+  });
+});
+
 Deno.test("relay: parts out of order, one duplicated and one resent, are imported exactly once", async () => {
   await withPair(async (pair, studyUid, files) => {
     const { a, b, network } = pair;
