@@ -279,7 +279,8 @@ export class Association {
         for (let at = 0; at < chunk.length; at += max) {
           if (held) {
             await sendPdv(held, false);
-            if (options.handOver && heldChunk !== chunk) releaseBytes(heldChunk!);
+            // Freed only once no fragment left to send lies in its buffer.
+            if (options.handOver && heldChunk!.buffer !== chunk.buffer) releaseBytes(heldChunk!);
           }
           held = chunk.subarray(at, Math.min(chunk.length, at + max));
           heldChunk = chunk;
