@@ -8,8 +8,9 @@
  *
  * So every 100 ms we compare the heap plus external memory with its lowest value since the last
  * collection (the live set, near enough) and collect when it is more than 32 MB above it, at most
- * once per 250 ms. Measured on `deno task bench relay` (4000 instances): peaks A 236 and B 296 MB
- * against 337 and 437, with about 170 collections of 25-30 ms on B over a 158 s run.
+ * once per 250 ms. Measured on `deno task bench relay` (4000 instances): peaks A 231 and B 295 MB
+ * against 337 and 437, with about 170 collections of 25-30 ms on B over a 158 s run; in alternating
+ * 1000-instance runs it cost 5-8% of B's CPU for 35-40 MB (docs/benchmarks.md, fifth session).
  *
  * It needs V8's `--expose-gc` (appliance/runtime_flags.ts); without it the appliance runs as
  * before and says so once.

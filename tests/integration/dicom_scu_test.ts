@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { missing } from "../support/peers.ts";
 import { tempDir } from "../support/appliance.ts";
-import { newUid, writeSyntheticCt } from "../support/dicom_fixtures.ts";
+import { newUid, writeSyntheticCt, writeSyntheticStudy } from "../support/dicom_fixtures.ts";
 import { datasetBytes, dcmtk, startTestScp } from "../support/dicom_harness.ts";
 import {
   AssociationRejected,
@@ -160,18 +160,7 @@ Deno.test({
   fn: async () => {
     using dir = tempDir();
     Deno.mkdirSync(`${dir.path}/out`);
-    const studyUid = newUid();
-    const files = [0, 1].map((i) => {
-      const path = `${dir.path}/ct${i}.dcm`;
-      writeSyntheticCt(path, {
-        studyUid,
-        seriesUid: studyUid + ".2",
-        sopUid: newUid(),
-        rows: 256,
-        cols: 256,
-      });
-      return path;
-    });
+    const { files } = writeSyntheticStudy(`${dir.path}/in`, { instances: 2, rows: 256, cols: 256 });
     const storescp = new Deno.Command("storescp", {
       args: [
         "-aet",
