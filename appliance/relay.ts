@@ -7,7 +7,7 @@
  */
 import { hostname } from "node:os";
 import type { AuditTrail } from "../modules/audit/mod.ts";
-import { BeeldpoortError, type Logger, releaseBytes, subaddress } from "../modules/core/mod.ts";
+import { BeeldpoortError, type Logger, subaddress } from "../modules/core/mod.ts";
 import {
   createMailReceiver,
   createMailSender,
@@ -258,8 +258,7 @@ export async function startRelay(
     const raw = await spool.readAll(spoolId);
     // The spool recorded the message's SHA-256 when it stored it: no second pass over 37 MB.
     const { sha256 } = await spool.stat(spoolId);
-    const outcome = await relay.acceptMessage(raw, { from, to, sha256, handOver: true })
-      .finally(() => releaseBytes(raw));
+    const outcome = await relay.acceptMessage(raw, { from, to, sha256, handOver: true });
     log.info("inbound message processed", {
       jobId: job.id,
       kind: outcome.kind,

@@ -471,6 +471,22 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
     raw: Uint8Array,
     envelope: { from: string; to: string; sha256?: string; handOver?: boolean },
   ): Promise<AcceptOutcome> {
+    // Handed over, the buffer is ours: freed as soon as it is decrypted, and on every other path.
+    const free = () => {
+      if (envelope.handOver) releaseBytes(raw);
+    };
+    try {
+      return await accept(raw, envelope, free);
+    } finally {
+      free();
+    }
+  }
+
+  async function accept(
+    raw: Uint8Array,
+    envelope: { from: string; to: string; sha256?: string },
+    free: () => void,
+  ): Promise<AcceptOutcome> {
     // The message's identity; a caller that stored it already knows the digest.
     const key = envelope.sha256 ?? createHash("sha256").update(raw).digest("hex");
     let outer: MimePart;
@@ -500,10 +516,8 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
       return await repeat(env, previous);
     }
     try {
-      const opened = await openVerified(raw, outer, env).finally(() => {
-        // Decrypted (or refused): the envelope's headers are parsed, its bytes not needed again.
-        if (envelope.handOver) releaseBytes(raw);
-      });
+      // Decrypted (or refused): the envelope's headers are parsed, its bytes not needed again.
+      const opened = await openVerified(raw, outer, env).finally(free);
       const content = parsePart(opened.content);
       if (isDispositionReport(content)) {
         env.isNotice = true;

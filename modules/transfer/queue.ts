@@ -182,7 +182,6 @@ export function createTransferQueue(options: TransferQueueOptions) {
     return job;
   }
 
-  /** Claims the most urgent due job whose destination's breaker is closed. */
   /** The registered kinds that are below their own limit of jobs at once. */
   function claimableKinds(): string[] {
     const running = new Map<string, number>();
@@ -192,6 +191,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
     );
   }
 
+  /** Claims the most urgent due job whose destination's breaker is closed. */
   async function claim(): Promise<JobRow | null> {
     const kinds = claimableKinds();
     if (kinds.length === 0) return null;
