@@ -41,6 +41,7 @@ import {
 import type { Config } from "./config/schema.ts";
 import { relayAuditor } from "./relay_audit.ts";
 import { createRelayImport } from "./relay_import.ts";
+import { createNoticeOutbox } from "./relay_notices.ts";
 import type { Services } from "./services.ts";
 
 /** The relay is configured incompletely (e.g. a certificate without an address). */
@@ -160,6 +161,12 @@ export async function startRelay(
     studies,
     addressBook,
     transport,
+    noticeTransport: createNoticeOutbox({
+      spool,
+      queue,
+      transport,
+      log: deps.log.child({ module: "relay-notices" }),
+    }),
     identity: {
       ura: config.organization.ura,
       organizationName: config.organization.name || config.organization.ura,

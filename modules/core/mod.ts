@@ -22,6 +22,7 @@ export {
   writeBase64Lines,
 } from "./base64_lines.ts";
 export { subaddress } from "./subaddress.ts";
+export { forEachConcurrently } from "./concurrency.ts";
 export {
   CipherAuthError,
   cipherBackend,

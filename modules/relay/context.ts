@@ -108,7 +108,8 @@ export function createContext(options: RelayOptions): RelayContext {
           Date: context.mailDate(),
         },
       });
-      await options.transport.send({ to, from: identity.address, messageId, raw });
+      const transport = options.noticeTransport ?? options.transport;
+      await transport.send({ to, from: identity.address, messageId, raw });
       return true;
     },
   };

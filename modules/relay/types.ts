@@ -110,6 +110,11 @@ export interface RelayOptions {
   studies: StudyIndex;
   addressBook: AddressBook;
   transport: RelayTransport;
+  /**
+   * Where notifications (MDNs) go; default `transport`. The appliance passes a durable outbox, so
+   * that processing a part does not wait for the peer's SMTP answer to its notification.
+   */
+  noticeTransport?: RelayTransport;
   identity: RelayIdentity;
   /** The CAs a peer's signer must chain to. */
   trustAnchors: readonly Certificate[];

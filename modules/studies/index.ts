@@ -256,10 +256,8 @@ export function createStudyIndex(options: StudyIndexOptions) {
   const clock = options.clock ?? systemClock;
   const log = options.log.child({ module: "studies" });
 
-  async function recordInstance(
-    record: InstanceRecord,
-    recordOptions: RecordOptions = {},
-  ): Promise<IndexOutcome> {
+  /** The Study and Series Instance UIDs an instance needs to be indexed at all. */
+  function uidsOf(record: InstanceRecord): { studyUid: string; seriesUid: string } {
     const studyUid = record.header.studyInstanceUid;
     const seriesUid = record.header.seriesInstanceUid;
     if (!studyUid || !seriesUid) {
@@ -267,20 +265,50 @@ export function createStudyIndex(options: StudyIndexOptions) {
         `instance ${record.sopInstanceUid} has no ${studyUid ? "Series" : "Study"} Instance UID`,
       );
     }
+    return { studyUid, seriesUid };
+  }
+
+  function noteDuplicate(record: InstanceRecord, result: IndexOutcome): void {
+    if (result.outcome === "indexed") return;
+    log.info("duplicate instance", {
+      outcome: result.outcome,
+      sopInstanceUid: record.sopInstanceUid,
+      callingAe: record.callingAe,
+    });
+  }
+
+  async function recordInstance(
+    record: InstanceRecord,
+    recordOptions: RecordOptions = {},
+  ): Promise<IndexOutcome> {
+    const { studyUid, seriesUid } = uidsOf(record);
     const now = clock.now().toISOString();
     const result = await db.transaction().execute(async (tx): Promise<IndexOutcome> => {
       const outcome = await writeInstance(tx, record, studyUid, seriesUid, now);
       if (recordOptions.commitAfter) await recordOptions.commitAfter; // rejecting rolls back
       return outcome;
     });
-    if (result.outcome !== "indexed") {
-      log.info("duplicate instance", {
-        outcome: result.outcome,
-        sopInstanceUid: record.sopInstanceUid,
-        callingAe: record.callingAe,
-      });
-    }
+    noteDuplicate(record, result);
     return result;
+  }
+
+  /**
+   * Several instances in one transaction: all or none, and one commit (one disk flush with
+   * `synchronous = FULL`) instead of one per instance. For instances whose bytes are already
+   * stored, such as the images of a received relay part.
+   */
+  async function recordInstances(records: readonly InstanceRecord[]): Promise<IndexOutcome[]> {
+    const uids = records.map(uidsOf);
+    const now = clock.now().toISOString();
+    const results = await db.transaction().execute(async (tx) => {
+      const outcomes: IndexOutcome[] = [];
+      for (const [i, record] of records.entries()) {
+        outcomes.push(await writeInstance(tx, record, uids[i].studyUid, uids[i].seriesUid, now));
+      }
+      return outcomes;
+    });
+    results.forEach((result, i) => noteDuplicate(records[i], result));
+    return results;
   }
 
   async function writeInstance(
@@ -402,6 +430,7 @@ export function createStudyIndex(options: StudyIndexOptions) {
 
   return {
     recordInstance,
+    recordInstances,
 
     /**
      * Studies, most recently received first; optionally only those matching every given filter

@@ -97,3 +97,28 @@ Deno.test("an instance without study or series UID is refused by name", async ()
   assert.deepEqual(await studies.listStudies(), []);
   await database.close();
 });
+
+Deno.test("recordInstances indexes a batch in one go, duplicates in it included; a bad one leaves none", async () => {
+  const { database, index: studies } = await index("ignore");
+  const outcomes = await studies.recordInstances([
+    record(1),
+    record(2),
+    record(3),
+    record(3, { spoolId: "spool-3b" }), // the same instance twice in one part
+  ]);
+  assert.deepEqual(outcomes.map((o) => o.outcome), [
+    "indexed",
+    "indexed",
+    "indexed",
+    "duplicate-identical",
+  ]);
+  assert.equal(outcomes[3].obsoleteSpoolId, "spool-3b");
+  const [study] = await studies.listStudies();
+  assert.equal(study.instances, 3);
+  assert.equal(study.bytes, 1001 + 1002 + 1003);
+
+  const bad = record(5, { header: { ...record(5).header, seriesInstanceUid: undefined } });
+  await assert.rejects(studies.recordInstances([record(4), bad]), UnindexableInstance);
+  assert.equal((await studies.listStudies())[0].instances, 3, "record 4 was not indexed either");
+  await database.close();
+});
