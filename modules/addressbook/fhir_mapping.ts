@@ -80,6 +80,7 @@ interface Extension {
   valueCode?: string;
   valueBase64Binary?: string;
   valueInteger?: number;
+  valueBoolean?: boolean;
   valueInteger64?: string | number;
   extension?: Extension[];
 }
@@ -174,11 +175,13 @@ function endpointInput(resource: FhirResource, problems: SyncProblem[], ura: str
   const contentEncryption = extensions(resource, "content-encryption")
     .map((e) => e.valueCode)
     .filter((c): c is ContentEncryption => c === "aes-cbc" || c === "aes-gcm");
+  const binaryContent = extensions(resource, "binary-content")[0]?.valueBoolean === true;
   return {
     address: String(resource.address ?? ""),
     formats: [...formats],
     maxMessageBytes: Number.isFinite(maxMessageBytes) ? maxMessageBytes : undefined,
     contentEncryption,
+    binaryContent,
     certificates,
   };
 }

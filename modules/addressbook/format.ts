@@ -126,6 +126,9 @@ export function formatEntryDetails(entry: AddressBookEntry): string {
       `    formats:    ${endpoint.formats.join(", ") || "-"}`,
       `    max size:   ${megabytes(endpoint.maxMessageBytes)}`,
       `    encryption: ${endpoint.contentEncryption.join(", ") || "aes-cbc (assumed)"}`,
+      `    binary:     ${
+        endpoint.binaryContent ? "yes (zip unencoded inside the encryption)" : "no"
+      }`,
       `    usable:     ${
         endpoint.usability.usable
           ? "yes"

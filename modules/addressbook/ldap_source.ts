@@ -19,6 +19,8 @@ export interface LdapAttributeMap {
   maxMessageBytes?: string;
   /** Values "aes-cbc" / "aes-gcm". */
   contentEncryption?: string;
+  /** LDAP Boolean ("TRUE"): the peer takes binary parts inside the encryption. */
+  binaryContent?: string;
 }
 
 /**
@@ -160,6 +162,7 @@ export function groupEntries(
       maxMessageBytes: Number.isFinite(maxBytes) && maxBytes > 0 ? maxBytes : undefined,
       contentEncryption: values(item, map.contentEncryption).map(String)
         .filter((e): e is ContentEncryption => e === "aes-cbc" || e === "aes-gcm"),
+      binaryContent: text(item, map.binaryContent)?.toUpperCase() === "TRUE",
       department,
       certificates: values(item, map.certificate).map((der) => ({
         der: new Uint8Array(der as Uint8Array),

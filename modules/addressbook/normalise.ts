@@ -17,6 +17,7 @@ export interface NormalEndpoint {
   formats: PayloadFormat[];
   maxMessageBytes?: number;
   contentEncryption: ContentEncryption[];
+  binaryContent: boolean;
   department?: string;
   certificates: CertificateInfo[];
   refusedCertificates: { fingerprint: string; code: string; reason: string }[];
@@ -133,6 +134,7 @@ export function normaliseEntry(input: EntryInput, problems: SyncProblem[]): Norm
       maxMessageBytes: Number.isSafeInteger(maxBytes) && maxBytes! > 0 ? maxBytes : undefined,
       contentEncryption: [...new Set(endpoint.contentEncryption ?? [])]
         .filter((e) => encryptions.has(e)).sort(),
+      binaryContent: endpoint.binaryContent === true,
       department: clean(endpoint.department),
       certificates,
       refusedCertificates,

@@ -44,6 +44,7 @@ async function insertEntry(
       formats: JSON.stringify(endpoint.formats),
       max_message_bytes: endpoint.maxMessageBytes ?? null,
       content_encryption: JSON.stringify(endpoint.contentEncryption),
+      binary_content: endpoint.binaryContent ? 1 : 0,
       department: endpoint.department ?? null,
       refused_certificates: JSON.stringify(endpoint.refusedCertificates),
     }).execute();
@@ -164,6 +165,7 @@ export async function loadEntries(db: Db, filter?: { ura?: string }): Promise<St
       formats: JSON.parse(e.formats),
       maxMessageBytes: e.max_message_bytes ?? undefined,
       contentEncryption: JSON.parse(e.content_encryption),
+      binaryContent: e.binary_content === 1,
       department: e.department ?? undefined,
       certificates: certsByEndpoint.get(key(e.source, e.ura, e.address)) ?? [],
       refusedCertificates: JSON.parse(e.refused_certificates),

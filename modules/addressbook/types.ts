@@ -23,6 +23,11 @@ export interface EndpointInput {
   maxMessageBytes?: number;
   /** Empty means "unknown": senders fall back to AES-CBC, which every peer must open. */
   contentEncryption: ContentEncryption[];
+  /**
+   * The peer opens signed content whose parts are not transfer-encoded (Content-Transfer-Encoding
+   * binary inside the encryption, RFC 8551 §3.1.2). Unknown means no: such peers get base64.
+   */
+  binaryContent?: boolean;
   /** The department or service this mailbox serves, when it is not the whole organisation. */
   department?: string;
   certificates: CertificateInput[];
@@ -129,6 +134,8 @@ export interface Endpoint {
   formats: PayloadFormat[];
   maxMessageBytes?: number;
   contentEncryption: ContentEncryption[];
+  /** See EndpointInput.binaryContent. */
+  binaryContent: boolean;
   department?: string;
   certificates: CertificateInfo[];
   /** Certificates refused at sync (unparseable, URA mismatch), with the reason. */

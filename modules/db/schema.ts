@@ -161,6 +161,8 @@ export interface AddressbookEndpointsTable {
   formats: string;
   max_message_bytes: number | null;
   content_encryption: string;
+  /** 1 when the peer takes binary parts inside the encryption (RFC 8551 §3.1.2). */
+  binary_content: Generated<number>;
   department: string | null;
   /** JSON array of { fingerprint, code, reason } for certificates refused at sync. */
   refused_certificates: Generated<string>;

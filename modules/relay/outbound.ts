@@ -82,21 +82,34 @@ async function collectChunks(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Ar
   return out;
 }
 
-/** XDM parts as entities to seal: the zip as a base64 application/zip attachment. */
-async function* xdmEntities(parts: AsyncIterable<XdmPart>): AsyncGenerator<SealablePart> {
+/**
+ * XDM parts as entities to seal: the zip as an application/zip attachment, in base64, or as it is
+ * for a recipient that takes binary parts inside the encryption (RFC 8551 §3.1.2).
+ */
+async function* xdmEntities(
+  parts: AsyncIterable<XdmPart>,
+  binary: boolean,
+): AsyncGenerator<SealablePart> {
   for await (const part of parts) {
     const head = buildPart([
       ["Content-Type", `application/zip; name="${part.fileName}"`],
-      ["Content-Transfer-Encoding", "base64"],
+      ["Content-Transfer-Encoding", binary ? "binary" : "base64"],
       ["Content-Disposition", `attachment; filename="${part.fileName}"`],
     ], "");
     yield {
       partNumber: part.partNumber,
       partCount: part.partCount,
       instanceCount: part.instanceCount,
+      binary,
       chunks: (async function* () {
         yield head;
-        yield* base64Lines(part.stream);
+        if (!binary) {
+          yield* base64Lines(part.stream);
+          return;
+        }
+        // The entity's chunks are freed once sealed, and some zip chunks are the packer's own
+        // (the manifest goes into every part): copies, as base64Lines makes new bytes too.
+        for await (const chunk of part.stream) yield chunk.slice();
       })(),
       // The packer still wants a skipped part read before it builds the next.
       skip: () => part.stream.pipeTo(new WritableStream()),
@@ -258,25 +271,28 @@ export function createOutbound(ctx: RelayContext) {
       open: () => lazySpoolStream(() => spool.get(i.spoolId)),
     }));
     const parts = format === "xdm"
-      ? xdmEntities(packXdm({
-        instances: xdmInstances,
-        study: await studyOf(request.studyInstanceUid, instances),
-        note: request.note,
-        sender: {
-          ura: identity.ura,
-          organizationName: identity.organizationName,
-          email: identity.address,
-        },
-        recipient: {
-          email: endpoint.address,
-          ura: recipient.ura,
-          organizationName: recipient.name,
-        },
-        partSizeBytes: partSize,
-        transferId,
-        now: ctx.clock.now(),
-        product: options.product,
-      }))
+      ? xdmEntities(
+        packXdm({
+          instances: xdmInstances,
+          study: await studyOf(request.studyInstanceUid, instances),
+          note: request.note,
+          sender: {
+            ura: identity.ura,
+            organizationName: identity.organizationName,
+            email: identity.address,
+          },
+          recipient: {
+            email: endpoint.address,
+            ura: recipient.ura,
+            organizationName: recipient.name,
+          },
+          partSizeBytes: partSize,
+          transferId,
+          now: ctx.clock.now(),
+          product: options.product,
+        }),
+        endpoint.binaryContent,
+      )
       : dicomEmailParts({
         instances: xdmInstances,
         transferId,
@@ -295,6 +311,7 @@ export function createOutbound(ctx: RelayContext) {
         const messageId = ctx.messageId(`${transferId}.${part.partNumber}`);
         const raw = await seal({
           content: entity,
+          binaryContent: part.binary,
           signerCert: ctx.signer.certificate,
           signerKey: ctx.signer.key,
           signerChain: identity.chain,

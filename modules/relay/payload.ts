@@ -25,6 +25,8 @@ export interface SealablePart {
   partNumber: number;
   partCount: number;
   instanceCount: number;
+  /** The entity has a body that is not transfer-encoded (see SealOptions.binaryContent). */
+  binary?: boolean;
   /** The entity's bytes: its header section, a blank line, the body (CRLF). */
   chunks: AsyncIterable<Uint8Array>;
   /** The part was sealed before a crash: let the packer move on without building it. */

@@ -12,7 +12,7 @@ import { type ContentAlgorithm, encryptContent } from "./enveloped.ts";
 import { SmimeFormatError, SmimeSignatureInvalid } from "./errors.ts";
 import { keyMatchesCertificate, type PrivateKey } from "./keys.ts";
 import { encodeBase64Lines, headerValue } from "./mime.ts";
-import { pieces, signDetached } from "./signed_data.ts";
+import { pieces, signDetached, signEncapsulated } from "./signed_data.ts";
 
 /**
  * What to protect, with whose key, for whom.
@@ -29,6 +29,14 @@ export interface SealOptions {
    * May come in pieces: they are joined once, for the encryption, instead of by the caller too.
    */
   readonly content: Uint8Array | readonly Uint8Array[];
+  /**
+   * The entity has bodies that are not transfer-encoded (Content-Transfer-Encoding binary). RFC
+   * 8551 §3.1.2 prefers that inside the encryption for recipients known to take it: the message
+   * is a quarter smaller. Its line breaks are then not checked, and it is signed opaquely
+   * (signed-data, its DER sent as binary): a multipart/signed parser may rewrite the line ends
+   * of a binary body (openssl's does, `-binary` or not), which breaks the signature.
+   */
+  readonly binaryContent?: boolean;
   /** Our signing certificate; included in the signature. */
   readonly signerCert: Certificate;
   /** Its private key (RSA: PKCS#1 v1.5 SHA-256; EC: ECDSA SHA-256). */
@@ -73,10 +81,40 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
   if (algorithm !== "aes-256-gcm" && algorithm !== "aes-256-cbc") {
     throw new SmimeFormatError(`unknown content encryption "${algorithm}"`);
   }
-  assertCanonical(options.content);
+  if (!options.binaryContent) assertCanonical(options.content);
   if (!keyMatchesCertificate(options.signerKey, options.signerCert)) {
     throw new SmimeSignatureInvalid("the signer key does not belong to the signer certificate");
   }
+  const signed = options.binaryContent ? signedOpaquely(options) : signedInClear(options);
+  const recipients = [...options.recipients];
+  if (options.includeSigner && !recipients.some((r) => r.equals(options.signerCert))) {
+    recipients.push(options.signerCert);
+  }
+  const { der, ciphertext } = encryptContent(signed, recipients, algorithm);
+  const smimeType = algorithm === "aes-256-gcm" ? "authEnveloped-data" : "enveloped-data";
+  let headers = "";
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (!/^[!-9;-~]+$/.test(name) || /^(content-|mime-version$)/i.test(name)) {
+      throw new SmimeFormatError(`header "${name}" cannot be set on the sealed message`);
+    }
+    headers += `${name}: ${headerValue(value)}${crlf}`;
+  }
+  headers += "MIME-Version: 1.0" + crlf +
+    `Content-Type: application/pkcs7-mime; smime-type=${smimeType}; name="smime.p7m"${crlf}` +
+    `Content-Transfer-Encoding: base64${crlf}` +
+    `Content-Disposition: attachment; filename="smime.p7m"${crlf}${crlf}`;
+  const message = encodeBase64Lines(der, encoder.encode(headers));
+  releaseBytes(ciphertext); // as large as the content, and encoded now
+  return message;
+}
+
+/**
+ * RFC 8551 §3.1.1/§3.1.3: the clear-signed entity must be canonical, CRLF line breaks and 7-bit
+ * safe transfer encodings. Peers canonicalise before verifying (measured: openssl cms -verify
+ * fails on bare-LF content), so non-canonical content is refused rather than silently rewritten.
+ */
+/** multipart/signed (RFC 8551 §3.5.3): the entity as it is, then a detached signature. */
+function signedInClear(options: SealOptions): Uint8Array[] {
   const signature = signDetached({
     content: options.content,
     certificate: options.signerCert,
@@ -102,38 +140,27 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
     encodeBase64Lines({ chunks: [signature], length: signature.length }),
     encoder.encode(`--${boundary}--${crlf}`),
   ]);
-
-  const recipients = [...options.recipients];
-  if (options.includeSigner && !recipients.some((r) => r.equals(options.signerCert))) {
-    recipients.push(options.signerCert);
-  }
-  const { der, ciphertext } = encryptContent(
-    [head, ...pieces(options.content), signaturePart],
-    recipients,
-    algorithm,
-  );
-  const smimeType = algorithm === "aes-256-gcm" ? "authEnveloped-data" : "enveloped-data";
-  let headers = "";
-  for (const [name, value] of Object.entries(options.headers ?? {})) {
-    if (!/^[!-9;-~]+$/.test(name) || /^(content-|mime-version$)/i.test(name)) {
-      throw new SmimeFormatError(`header "${name}" cannot be set on the sealed message`);
-    }
-    headers += `${name}: ${headerValue(value)}${crlf}`;
-  }
-  headers += "MIME-Version: 1.0" + crlf +
-    `Content-Type: application/pkcs7-mime; smime-type=${smimeType}; name="smime.p7m"${crlf}` +
-    `Content-Transfer-Encoding: base64${crlf}` +
-    `Content-Disposition: attachment; filename="smime.p7m"${crlf}${crlf}`;
-  const message = encodeBase64Lines(der, encoder.encode(headers));
-  releaseBytes(ciphertext); // as large as the content, and encoded now
-  return message;
+  return [head, ...pieces(options.content), signaturePart];
 }
 
-/**
- * RFC 8551 §3.1.1/§3.1.3: the clear-signed entity must be canonical, CRLF line breaks and 7-bit
- * safe transfer encodings. Peers canonicalise before verifying (measured: openssl cms -verify
- * fails on bare-LF content), so non-canonical content is refused rather than silently rewritten.
- */
+/** application/pkcs7-mime signed-data (RFC 8551 §3.5.2): the entity inside the signature. */
+function signedOpaquely(options: SealOptions): Uint8Array[] {
+  const signedData = signEncapsulated({
+    content: options.content,
+    certificate: options.signerCert,
+    key: options.signerKey,
+    chain: options.signerChain,
+    signingTime: options.signingTime ?? new Date(),
+  });
+  const head = encoder.encode(
+    "MIME-Version: 1.0" + crlf +
+      `Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"${crlf}` +
+      `Content-Transfer-Encoding: binary${crlf}` +
+      `Content-Disposition: attachment; filename="smime.p7m"${crlf}${crlf}`,
+  );
+  return [head, ...signedData.chunks];
+}
+
 function assertCanonical(content: Uint8Array | readonly Uint8Array[]): void {
   const refuse = (kind: string, at: number) => {
     throw new SmimeFormatError(

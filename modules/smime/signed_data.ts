@@ -52,6 +52,18 @@ export function pieces(content: Uint8Array | readonly Uint8Array[]): readonly Ui
 
 /** Builds a DER ContentInfo holding a detached SignedData (no eContent) over `content`. */
 export function signDetached(options: SignOptions): Uint8Array {
+  return toBytes(signedData(options, false));
+}
+
+/**
+ * A DER ContentInfo holding a SignedData with `content` inside it (opaque signing), as segments:
+ * the content's pieces are referenced, not copied.
+ */
+export function signEncapsulated(options: SignOptions): Encoded {
+  return signedData(options, true);
+}
+
+function signedData(options: SignOptions, encapsulate: boolean): Encoded {
   const { certificate, key } = options;
   const hash = createHash("sha256");
   for (const piece of pieces(options.content)) hash.update(piece);
@@ -95,14 +107,17 @@ export function signDetached(options: SignOptions): Uint8Array {
     octetString(new Uint8Array(signature)),
   );
   const certs = [certificate, ...(options.chain ?? [])].map((c) => c.der);
+  const encapsulated = encapsulate
+    ? sequence(objectIdentifier(oids.data), tlv(0xa0, tlv(0x04, ...pieces(options.content))))
+    : sequence(objectIdentifier(oids.data));
   const signedData = sequence(
     integer(1),
     set(sha256),
-    sequence(objectIdentifier(oids.data)),
+    encapsulated,
     tlv(0xa0, ...certs),
     set(signerInfo),
   );
-  return toBytes(sequence(objectIdentifier(oids.signedData), tlv(0xa0, signedData)));
+  return sequence(objectIdentifier(oids.signedData), tlv(0xa0, signedData));
 }
 
 /** The outcome of a signature check, before any trust decision. */

@@ -58,6 +58,7 @@ async function fixtures(ca: TestCa): Promise<OrganisationFixture[]> {
         formats: ["xdm", "dicom-email"],
         maxMessageBytes: 20_000_000,
         contentEncryption: ["aes-cbc", "aes-gcm"],
+        binaryContent: true,
         certificates: await certs(ca, "00011111", "xdm@gw.antonius.example"),
       }],
       services: [{ id: "antonius-rad", name: "Radiologie", endpointIds: ["antonius-gw"] }],
@@ -162,6 +163,7 @@ Deno.test({
       assert.deepEqual(endpoint.formats, ["dicom-email", "xdm"]);
       assert.equal(endpoint.maxMessageBytes, 20_000_000);
       assert.deepEqual(endpoint.contentEncryption, ["aes-cbc", "aes-gcm"]);
+      assert.equal(endpoint.binaryContent, true, "read from the binary-content extension");
       assert.equal(endpoint.department, "Radiologie");
       assert.deepEqual(endpoint.certificates.map((c) => [c.use, c.ura]), [
         ["encryption", "00011111"],
@@ -291,6 +293,8 @@ Deno.test({
       assert.equal(run.mode, "incremental");
       assert.deepEqual([run.added, run.changed, run.removed], [1, 2, 0]);
       assert.equal((await t.book.get("00022222"))?.name, "Zuyderland MC");
+      // No binary-content extension: the peer gets base64, like any peer not known to take binary.
+      assert.equal((await t.book.get("00022222"))?.endpoints[0].binaryContent, false);
       assert.equal(
         (await t.book.get("00011111"))?.endpoints[0].address,
         "nieuw@gw.antonius.example",

@@ -121,6 +121,35 @@ Deno.test("relay: a 50-instance study arrives byte-identical, delivered then imp
   });
 });
 
+Deno.test("relay: a peer that takes binary parts gets the zip unencoded, signed opaquely, and all 50 images", async () => {
+  await withPair(async (pair, studyUid, files) => {
+    const { b, network } = pair;
+    await listPeer(pair.a, b, { binaryContent: true });
+    const sent = await send(pair, studyUid);
+    for (const mail of network.queue.filter((m) => m.to === b.address)) {
+      const opened = await open({
+        message: mail.raw,
+        recipientKey: b.identity.key,
+        recipientCert: b.identity.certificate,
+        trustAnchors: [pair.ca],
+      });
+      assert.equal(opened.signedAs, "signed-data");
+      const entity = parsePart(opened.content);
+      assert.equal(entity.headers.get("content-transfer-encoding"), "binary");
+      const zip = decodedBody(entity);
+      assert.equal(Buffer.from(zip.subarray(0, 4)).toString("latin1"), "PK\x03\x04");
+      // One base64 layer (the message's own) instead of two: 1.37 times the zip plus a few kB of
+      // certificates and headers, where two layers make at least 1.87 times.
+      assert.ok(mail.raw.length < 1.6 * zip.length, `${mail.raw.length} for ${zip.length}`);
+    }
+    await network.deliverAll();
+    assert.equal((await pair.a.relay.getTransfer(sent.transferId))!.state, "delivered");
+    const received = await exportStudy(b, studyUid);
+    assert.equal(received.size, 50);
+    for (const [uid, bytes] of files) assert.deepEqual(received.get(uid), bytes, uid);
+  });
+});
+
 Deno.test("relay: a handed-over message is freed once decrypted, and its part is stored intact", async () => {
   await withPair(async (pair, studyUid, files) => {
     const { b, network } = pair;

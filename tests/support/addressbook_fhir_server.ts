@@ -162,6 +162,7 @@ export interface OrganisationFixture {
     formats?: ("xdm" | "dicom-email")[];
     maxMessageBytes?: number;
     contentEncryption?: ("aes-cbc" | "aes-gcm")[];
+    binaryContent?: boolean;
     certificates?: { der: Uint8Array; use?: "encryption" | "signing" }[];
   }[];
   services?: { id: string; name: string; endpointIds?: string[] }[];
@@ -199,6 +200,9 @@ export function organisation(f: OrganisationFixture): Resource[] {
     }
     for (const enc of e.contentEncryption ?? []) {
       extension.push({ url: sd + "content-encryption", valueCode: enc });
+    }
+    if (e.binaryContent !== undefined) {
+      extension.push({ url: sd + "binary-content", valueBoolean: e.binaryContent });
     }
     out.push({
       resourceType: "Endpoint",

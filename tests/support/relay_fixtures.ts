@@ -199,6 +199,8 @@ export async function listPeer(
     maxMessageBytes?: number;
     /** What the peer's endpoint accepts (default XDM only). */
     formats?: PayloadFormat[];
+    /** The peer takes binary parts inside the encryption (default: not listed, so no). */
+    binaryContent?: boolean;
   } = {},
 ): Promise<void> {
   const certificates = options.certificates ?? [{ certificate: peer.identity.certificate }];
@@ -211,6 +213,7 @@ export async function listPeer(
       formats: options.formats ?? ["xdm"],
       maxMessageBytes: options.maxMessageBytes ?? 25_000_000,
       contentEncryption: options.contentEncryption ?? ["aes-gcm", "aes-cbc"],
+      binaryContent: options.binaryContent,
       certificates: certificates.map((c) => ({ der: c.certificate.der, use: c.use })),
     }],
   });

@@ -55,6 +55,11 @@ export interface GatewayPairOptions {
   departmentsB?: string[];
   /** What B's endpoints accept in the shared address book (default XDM only). */
   formatsB?: PayloadFormat[];
+  /**
+   * Whether the endpoints take binary parts inside the encryption (default true: both gateways
+   * are Beeldpoort); false sends the XDM zip in base64, as to any other peer.
+   */
+  binaryContent?: boolean;
 }
 
 /** The demo's two gateways, their PKI and B's Orthanc. */
@@ -84,6 +89,7 @@ async function addressBookBundle(
     formats: PayloadFormat[];
   }[],
   maxMessageBytes: number,
+  binaryContent: boolean,
 ): Promise<Record<string, unknown>> {
   const resources: Resource[] = [];
   for (const g of gateways) {
@@ -94,6 +100,7 @@ async function addressBookBundle(
       formats: g.formats,
       maxMessageBytes,
       contentEncryption: [...encryptionAndSigning],
+      binaryContent,
       certificates: [{ der, use: "encryption" as const }, { der, use: "signing" as const }],
     });
     const [local, domain] = g.address.split("@");
@@ -213,6 +220,7 @@ export async function createGatewayPair(
       formats: i === 1 ? options.formatsB ?? ["xdm"] : ["xdm"],
     })),
     options.maxMessageBytes ?? 50_000_000,
+    options.binaryContent ?? true,
   );
   const bundlePath = join(root, "addressbook.json");
   await Deno.writeTextFile(bundlePath, JSON.stringify(bundle, null, 2));

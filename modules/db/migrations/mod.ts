@@ -7,6 +7,7 @@ import * as authAudit from "./005_auth_audit.ts";
 import * as routingTransfer from "./004_routing_transfer.ts";
 import * as portal from "./009_portal.ts";
 import * as portalDepartments from "./010_portal_departments.ts";
+import * as endpointBinaryContent from "./011_endpoint_binary_content.ts";
 
 /**
  * Every migration in order. Names are permanent: a migration that has shipped is never renamed or
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   "007_relay": relay,
   "009_portal": portal,
   "010_portal_departments": portalDepartments,
+  "011_endpoint_binary_content": endpointBinaryContent,
 };
