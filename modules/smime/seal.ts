@@ -12,7 +12,7 @@ import { type ContentAlgorithm, encryptContent } from "./enveloped.ts";
 import { SmimeFormatError, SmimeSignatureInvalid } from "./errors.ts";
 import { keyMatchesCertificate, type PrivateKey } from "./keys.ts";
 import { encodeBase64Lines, headerValue } from "./mime.ts";
-import { pieces, signDetached, signEncapsulated } from "./signed_data.ts";
+import { pieces, signDetached, signEncapsulated, type SignOptions } from "./signed_data.ts";
 
 /**
  * What to protect, with whose key, for whom.
@@ -108,20 +108,19 @@ export async function seal(options: SealOptions): Promise<Uint8Array> {
   return message;
 }
 
-/**
- * RFC 8551 §3.1.1/§3.1.3: the clear-signed entity must be canonical, CRLF line breaks and 7-bit
- * safe transfer encodings. Peers canonicalise before verifying (measured: openssl cms -verify
- * fails on bare-LF content), so non-canonical content is refused rather than silently rewritten.
- */
-/** multipart/signed (RFC 8551 §3.5.3): the entity as it is, then a detached signature. */
-function signedInClear(options: SealOptions): Uint8Array[] {
-  const signature = signDetached({
+function signOptionsOf(options: SealOptions): SignOptions {
+  return {
     content: options.content,
     certificate: options.signerCert,
     key: options.signerKey,
     chain: options.signerChain,
     signingTime: options.signingTime ?? new Date(),
-  });
+  };
+}
+
+/** multipart/signed (RFC 8551 §3.5.3): the entity as it is, then a detached signature. */
+function signedInClear(options: SealOptions): Uint8Array[] {
+  const signature = signDetached(signOptionsOf(options));
   const boundary = freshBoundary();
   // RFC 8551 §3.5.3: micalg names the digest actually used; protocol is the signature type.
   const head = encoder.encode(
@@ -145,13 +144,7 @@ function signedInClear(options: SealOptions): Uint8Array[] {
 
 /** application/pkcs7-mime signed-data (RFC 8551 §3.5.2): the entity inside the signature. */
 function signedOpaquely(options: SealOptions): Uint8Array[] {
-  const signedData = signEncapsulated({
-    content: options.content,
-    certificate: options.signerCert,
-    key: options.signerKey,
-    chain: options.signerChain,
-    signingTime: options.signingTime ?? new Date(),
-  });
+  const signedData = signEncapsulated(signOptionsOf(options));
   const head = encoder.encode(
     "MIME-Version: 1.0" + crlf +
       `Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"${crlf}` +
@@ -161,6 +154,11 @@ function signedOpaquely(options: SealOptions): Uint8Array[] {
   return [head, ...signedData.chunks];
 }
 
+/**
+ * RFC 8551 §3.1.1/§3.1.3: the clear-signed entity must be canonical, CRLF line breaks and 7-bit
+ * safe transfer encodings. Peers canonicalise before verifying (measured: openssl cms -verify
+ * fails on bare-LF content), so non-canonical content is refused rather than silently rewritten.
+ */
 function assertCanonical(content: Uint8Array | readonly Uint8Array[]): void {
   const refuse = (kind: string, at: number) => {
     throw new SmimeFormatError(
