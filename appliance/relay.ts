@@ -42,6 +42,7 @@ import type { Config } from "./config/schema.ts";
 import { relayAuditor } from "./relay_audit.ts";
 import { createRelayImport } from "./relay_import.ts";
 import { createNoticeOutbox } from "./relay_notices.ts";
+import { queueStored, requireStored } from "./spooled_jobs.ts";
 import type { Services } from "./services.ts";
 
 /** The relay is configured incompletely (e.g. a certificate without an address). */
@@ -258,9 +259,7 @@ export async function startRelay(
 
   const inboundHandler: JobHandler = async ({ job }) => {
     const { spoolId, from, to } = job.payload as { spoolId: string; from: string; to: string };
-    if (!(await spool.has(spoolId))) {
-      throw new TransferPermanentError(`stored message ${spoolId} is gone from the spool`);
-    }
+    await requireStored(spool, spoolId, "message");
     // A message is at most mail.maxMessageBytes; the relay opens it in memory.
     const raw = await spool.readAll(spoolId);
     // The spool recorded the message's SHA-256 when it stored it: no second pass over 37 MB.
@@ -305,9 +304,11 @@ export async function startRelay(
   if (config.mail.port) {
     const store: MailStore = async (meta, stream) => {
       // Durable in the spool (fsync with spool.durability "fsync") and queued before the 250.
-      const stored = await spool.put(stream, { chunkSize: MESSAGE_CHUNK_BYTES, handOver: true });
-      try {
-        const job = await queue.enqueue({
+      const job = await queueStored(
+        { spool, queue },
+        stream,
+        { chunkSize: MESSAGE_CHUNK_BYTES, handOver: true },
+        (stored) => ({
           kind: inboundJobKind,
           destination: inboundDestination,
           subject: undefined,
@@ -317,12 +318,9 @@ export async function startRelay(
             to: meta.recipients[0] ?? address,
             bytes: stored.size,
           },
-        });
-        return { id: job.id };
-      } catch (error) {
-        await spool.delete(stored.id).catch(() => {});
-        throw error;
-      }
+        }),
+      );
+      return { id: job.id };
     };
     const paths = services.paths;
     receiver = await createMailReceiver({

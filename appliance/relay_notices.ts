@@ -13,6 +13,7 @@ import {
   TransferPermanentError,
   type TransferQueue,
 } from "../modules/transfer/mod.ts";
+import { queueStored, requireStored } from "./spooled_jobs.ts";
 
 /** Job kind of a sealed notification waiting to be sent. */
 export const noticeJobKind = "notice";
@@ -35,16 +36,10 @@ export function createNoticeOutbox(
 
   const handler: JobHandler = async ({ job }) => {
     const notice = job.payload as unknown as NoticePayload;
-    if (!(await spool.has(notice.spoolId))) {
-      throw new TransferPermanentError(`stored notification ${notice.spoolId} is gone`);
-    }
+    await requireStored(spool, notice.spoolId, "notification");
     try {
-      await transport.send({
-        to: notice.to,
-        from: notice.from,
-        messageId: notice.messageId,
-        raw: await spool.get(notice.spoolId),
-      });
+      const { to, from, messageId } = notice;
+      await transport.send({ to, from, messageId, raw: await spool.get(notice.spoolId) });
     } catch (error) {
       // Refused for good: the job is given up, and nothing will read the stored copy again.
       if (error instanceof TransferPermanentError) await spool.delete(notice.spoolId);
@@ -57,25 +52,21 @@ export function createNoticeOutbox(
   return {
     async send(mail) {
       const raw = mail.raw instanceof Uint8Array ? ReadableStream.from([mail.raw]) : mail.raw;
-      const stored = await spool.put(raw, { chunkSize: MESSAGE_CHUNK_BYTES });
-      const payload: NoticePayload = {
-        spoolId: stored.id,
-        to: mail.to,
-        from: mail.from,
-        messageId: mail.messageId,
-      };
-      try {
-        await queue.enqueue({
+      await queueStored({ spool, queue }, raw, { chunkSize: MESSAGE_CHUNK_BYTES }, (stored) => {
+        const payload: NoticePayload = {
+          spoolId: stored.id,
+          to: mail.to,
+          from: mail.from,
+          messageId: mail.messageId,
+        };
+        return {
           kind: noticeJobKind,
           // One breaker per peer mailbox: a peer that is down holds only its own notifications.
           destination: `notice:${mail.to}`,
           subject: undefined,
           payload: { ...payload },
-        });
-      } catch (error) {
-        await spool.delete(stored.id).catch(() => {});
-        throw error;
-      }
+        };
+      });
       log.debug("notification queued", { to: mail.to, messageId: mail.messageId });
     },
   };

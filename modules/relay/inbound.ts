@@ -210,7 +210,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         try {
           h = readInstanceHeader(bytes.subarray(0, 256 * 1024));
         } catch {
-          h = {};
+          // Unreadable header: indexed from the XDM metadata, or refused by the index.
         }
         const stored = await spool.put(ReadableStream.from([bytes]));
         releaseBytes(bytes); // ours (collected above), and stored
