@@ -16,6 +16,8 @@ export const systemPackages: { pkg: string; command: string; file?: string }[] =
   { pkg: "rsyslog-gnutls", command: "rsyslogd", file: rsyslogTlsDriver() },
   { pkg: "postfix", command: "postfix" },
   { pkg: "unzip", command: "unzip" },
+  { pkg: "dovecot-imapd", command: "dovecot", file: "/usr/lib/dovecot/imap" },
+  { pkg: "dovecot-lmtpd", command: "dovecot", file: "/usr/lib/dovecot/lmtp" },
 ];
 
 /** Where Debian's rsyslog-gnutls puts the gtls network stream driver. */

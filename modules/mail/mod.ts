@@ -45,3 +45,5 @@ export {
   MailTlsError,
 } from "./errors.ts";
 export type { SmtpReply } from "./errors.ts";
+export { createMailboxPoller, MailboxError, parseMailboxUrl, REFUSED_KEYWORD } from "./mailbox.ts";
+export type { MailboxOptions, MailboxPoll, MailboxPoller } from "./mailbox.ts";
