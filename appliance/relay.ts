@@ -9,12 +9,14 @@ import { hostname } from "node:os";
 import type { AuditTrail } from "../modules/audit/mod.ts";
 import { BeeldpoortError, type Logger, subaddress } from "../modules/core/mod.ts";
 import {
+  createMailboxPoller,
   createMailReceiver,
   createMailSender,
   type MailHop,
   MailPermanentError,
   type MailReceiver,
   type MailStore,
+  parseMailboxUrl,
 } from "../modules/mail/mod.ts";
 import {
   createRelay,
@@ -70,6 +72,21 @@ export function parseMailRoutes(text: string): Record<string, MailHop> {
     routes[domain.trim().toLowerCase()] = parseMailHop(hop.trim());
   }
   return routes;
+}
+
+/** mail.imapUrl as the poller's host, port, security and mailbox; a bad URL is a config error. */
+function mailboxOf(url: string): ReturnType<typeof parseMailboxUrl> {
+  try {
+    return parseMailboxUrl(url);
+  } catch (error) {
+    throw new RelayConfigError(`mail.imapUrl: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The mailbox URL for a log line, without any user or password written into it. */
+function redactedMailbox(url: string): string {
+  const { host, port, security, mailbox } = mailboxOf(url);
+  return `${security === "tls" ? "imaps" : "imap"}://${host}:${port}/${mailbox}`;
 }
 
 /** Our S/MIME certificate and key from relay.certFile/keyFile or relay.keystoreFile; null: off. */
@@ -300,28 +317,30 @@ export async function startRelay(
   // only interleave. The queue's other slot stays free for imports into the PACS.
   queue.register(inboundJobKind, inboundHandler, { concurrency: 1 });
 
+  // The SMTP listener and the mailbox poller store alike: durable in the spool (fsync with
+  // spool.durability "fsync") and queued before the 250 or the deletion from the mailbox.
+  const store: MailStore = async (meta, stream) => {
+    const job = await queueStored(
+      { spool, queue },
+      stream,
+      { chunkSize: MESSAGE_CHUNK_BYTES, handOver: true },
+      (stored) => ({
+        kind: inboundJobKind,
+        destination: inboundDestination,
+        subject: undefined,
+        payload: {
+          spoolId: stored.id,
+          from: meta.mailFrom,
+          to: meta.recipients[0] ?? address,
+          bytes: stored.size,
+        },
+      }),
+    );
+    return { id: job.id };
+  };
+
   let receiver: MailReceiver | null = null;
   if (config.mail.port) {
-    const store: MailStore = async (meta, stream) => {
-      // Durable in the spool (fsync with spool.durability "fsync") and queued before the 250.
-      const job = await queueStored(
-        { spool, queue },
-        stream,
-        { chunkSize: MESSAGE_CHUNK_BYTES, handOver: true },
-        (stored) => ({
-          kind: inboundJobKind,
-          destination: inboundDestination,
-          subject: undefined,
-          payload: {
-            spoolId: stored.id,
-            from: meta.mailFrom,
-            to: meta.recipients[0] ?? address,
-            bytes: stored.size,
-          },
-        }),
-      );
-      return { id: job.id };
-    };
     const paths = services.paths;
     receiver = await createMailReceiver({
       host: config.mail.host,
@@ -338,6 +357,20 @@ export async function startRelay(
       log: deps.log.child({ module: "mail-receiver" }),
     });
   }
+
+  const mailbox = config.mail.imapUrl
+    ? createMailboxPoller({
+      ...mailboxOf(config.mail.imapUrl),
+      user: config.mail.imapUser || address,
+      password: config.mail.imapPassword,
+      trustedCas,
+      maxMessageBytes: config.mail.maxMessageBytes,
+      address,
+      intervalMs: config.mail.imapIntervalSeconds * 1000,
+      store,
+      log: deps.log.child({ module: "mailbox" }),
+    })
+    : null;
 
   const timeoutMs = config.relay.notificationTimeoutMinutes * 60_000;
   const sweepMs = 1_000;
@@ -380,6 +413,7 @@ export async function startRelay(
   log.info("relay ready", {
     address,
     smtpPort: receiver?.port ?? null,
+    mailbox: config.mail.imapUrl ? redactedMailbox(config.mail.imapUrl) : null,
     smarthost: config.mail.smarthost || null,
     importDestination: config.relay.importDestination || null,
     importPolicy: config.relay.importPolicy,
@@ -391,6 +425,7 @@ export async function startRelay(
       clearInterval(timer);
       await sweeping;
       await receiver?.close();
+      await mailbox?.close();
     },
   };
 }

@@ -61,6 +61,10 @@ export interface Config {
     smarthost: string;
     routes: string;
     trustedCaFile: string;
+    imapUrl: string;
+    imapUser: string;
+    imapPassword: string;
+    imapIntervalSeconds: number;
   };
   relay: {
     certFile: string;
@@ -477,6 +481,32 @@ export const configSchema: Record<string, FieldSpec> = {
     default: "",
     description:
       "PEM CA certificate(s) a peer's or smarthost's STARTTLS certificate must chain to (verified, required).",
+  },
+  "mail.imapUrl": {
+    type: "string",
+    default: "",
+    description:
+      "Also fetch gateway mail from this mailbox, for a hospital whose own mail server receives it: `imaps://host[:port]/mailbox` (TLS) or `imap://host[:port]/mailbox` (STARTTLS required). The server's certificate is checked against mail.trustedCaFile (empty: the system's CAs). Empty: no polling.",
+    pattern: /^(imaps?:\/\/[0-9A-Za-z.\-\[\]:]+(:\d{1,5})?(\/\S*)?)?$/,
+    patternText: "imaps://host[:port]/mailbox or imap://host[:port]/mailbox (or empty)",
+  },
+  "mail.imapUser": {
+    type: "string",
+    default: "",
+    description: "Login for mail.imapUrl. Empty: organization.mailAddress.",
+  },
+  "mail.imapPassword": {
+    type: "string",
+    default: "",
+    description: "Password for mail.imapUser.",
+    secret: true,
+  },
+  "mail.imapIntervalSeconds": {
+    type: "integer",
+    default: 60,
+    min: 5,
+    max: 3600,
+    description: "Seconds between the end of one mailbox poll and the start of the next.",
   },
   "relay.certFile": {
     type: "string",

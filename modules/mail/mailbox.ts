@@ -58,7 +58,7 @@ export interface MailboxPoll {
 export interface MailboxPoller {
   /** Polls now; waits for a poll already running and then runs one more. */
   poll(): Promise<MailboxPoll>;
-  /** Stops the timer and waits for a running poll. */
+  /** Stops the timer; a running poll finishes the message it is on and stops. */
   close(): Promise<void>;
 }
 
@@ -128,7 +128,7 @@ export function createMailboxPoller(options: MailboxOptions): MailboxPoller {
 
   const poll = async (): Promise<MailboxPoll> => {
     while (running) await running.catch(() => {});
-    running = pollMailbox(options);
+    running = pollMailbox(options, () => closed);
     try {
       return await running;
     } finally {
@@ -166,7 +166,7 @@ export function createMailboxPoller(options: MailboxOptions): MailboxPoller {
 }
 
 /** One poll: connect, take every message, log out. */
-async function pollMailbox(options: MailboxOptions): Promise<MailboxPoll> {
+async function pollMailbox(options: MailboxOptions, stopping: () => boolean): Promise<MailboxPoll> {
   const log = options.log;
   const mailbox = options.mailbox ?? "INBOX";
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -220,6 +220,7 @@ async function pollMailbox(options: MailboxOptions): Promise<MailboxPoll> {
       }, { uid: true });
       messages.sort((a, b) => a.uid - b.uid);
       for (const message of messages) {
+        if (stopping()) break; // shutting down: the rest waits in the mailbox
         const fields = {
           uid: message.uid,
           bytes: message.size,

@@ -96,6 +96,8 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
           `service lmtp {\n  inet_listener lmtp {\n    address = 127.0.0.1\n    port = ${lmtpPort}\n  }\n}`,
           // Postfix speaks for the whole domain: the login is the full address.
           "lmtp_save_to_detail_mailbox = no",
+          // A department's subaddress (gw+radiologie@) is the same mailbox (RFC 5233).
+          "recipient_delimiter = +",
           "protocol lmtp {\n  postmaster_address = postmaster@localhost\n}",
         ]
         : []),

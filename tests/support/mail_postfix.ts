@@ -1,6 +1,7 @@
 /**
  * A throw-away Postfix (Debian package) on a loopback port, as a smarthost that relays one domain
- * to a fixed next hop over verified STARTTLS. Its configuration, queue and log live in one
+ * to a fixed next hop over verified STARTTLS, or as that domain's own mail server that delivers
+ * into a mailbox over LMTP (Dovecot). Its configuration, queue and log live in one
  * temporary directory; the system Postfix configuration is not touched. Needs root (Postfix
  * drops privileges to the `postfix` user itself).
  */
@@ -14,7 +15,9 @@ export interface PostfixOptions {
   readonly port: number;
   /** The domain it relays, and where to: `[localhost]:relayPort`, TLS verified with `caPath`. */
   readonly relayDomain: string;
-  readonly relayPort: number;
+  readonly relayPort?: number;
+  /** Instead of relaying: deliver the domain's mail over LMTP to 127.0.0.1:lmtpPort. */
+  readonly lmtpPort?: number;
   readonly caPath: string;
   /** Its own server certificate for STARTTLS from our sender. */
   readonly certPath: string;
@@ -82,9 +85,19 @@ export async function startPostfix(options: PostfixOptions): Promise<Postfix> {
       "mynetworks = 127.0.0.0/8",
       // Relay exactly as received: no header rewriting, no added headers for "local" clients.
       "local_header_rewrite_clients =",
-      `relay_domains = ${options.relayDomain}`,
+      ...(options.lmtpPort
+        ? [
+          // The domain's own mail server: every address of it goes into the one mailbox.
+          `virtual_mailbox_domains = ${options.relayDomain}`,
+          "virtual_mailbox_maps = static:mailbox",
+          `virtual_transport = lmtp:inet:127.0.0.1:${options.lmtpPort}`,
+          "recipient_delimiter = +",
+        ]
+        : [
+          `relay_domains = ${options.relayDomain}`,
+          `relayhost = [localhost]:${options.relayPort}`,
+        ]),
       "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination",
-      `relayhost = [localhost]:${options.relayPort}`,
       "smtp_host_lookup = native",
       `message_size_limit = ${options.messageSizeLimit}`,
       // Onward: TLS required and the certificate verified against the test CA, as "localhost".
@@ -117,6 +130,7 @@ export async function startPostfix(options: PostfixOptions): Promise<Postfix> {
       "proxymap unix - - n - - proxymap",
       "smtp unix - - n - - smtp",
       "relay unix - - n - - smtp",
+      "lmtp unix - - n - - lmtp",
       "showq unix n - n - - showq",
       "error unix - - n - - error",
       "retry unix - - n - - error",
