@@ -104,3 +104,8 @@ export function bareLineBreak(
 export function releaseBytes(bytes: Uint8Array): void {
   if (bytes.buffer instanceof ArrayBuffer && !bytes.buffer.detached) bytes.buffer.transfer(0);
 }
+
+/** `bytes` as consecutive views of at most `size` bytes (no copies), e.g. to stream a buffer. */
+export function* piecesOf(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}

@@ -13,7 +13,7 @@ export { createLogger, isLogLevel } from "./logger.ts";
 export type { LogFields, Logger, LogLevel, LogSink } from "./logger.ts";
 export { newId, newToken } from "./ids.ts";
 export { fixedClock, systemClock } from "./clock.ts";
-export { bareLineBreak, concatBytes, indexOfBytes, releaseBytes } from "./bytes.ts";
+export { bareLineBreak, concatBytes, indexOfBytes, piecesOf, releaseBytes } from "./bytes.ts";
 export {
   BASE64_LINE_BYTES,
   base64LinesLength,

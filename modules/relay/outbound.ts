@@ -9,7 +9,7 @@ import { readInstanceHeader } from "../dicom/mod.ts";
 import { seal } from "../smime/mod.ts";
 import type { StudyInstance } from "../studies/mod.ts";
 import { base64Lines, packXdm, type XdmInstance, type XdmPart, type XdmStudy } from "../xdm/mod.ts";
-import { newId, releaseBytes, subaddress } from "../core/mod.ts";
+import { newId, piecesOf, releaseBytes, subaddress } from "../core/mod.ts";
 import type { RelayContext } from "./context.ts";
 import { dicomEmailParts } from "./dicom_email_parts.ts";
 import { RelayNothingToSend, RelayRecipientUnusable, RelayTransferNotFound } from "./errors.ts";
@@ -177,8 +177,17 @@ export function createOutbound(ctx: RelayContext) {
     };
   }
 
-  /** Hands one sealed part to the transport; the part keeps its bytes and Message-ID. */
-  async function sendPart(transferId: string, partNumber: number, peerAddress: string) {
+  /**
+   * Hands one sealed part to the transport; the part keeps its bytes and Message-ID. `sealed` is
+   * the part's stored bytes still in memory, just sealed: sent from there instead of being read
+   * back and decrypted from the spool, and freed once sent.
+   */
+  async function sendPart(
+    transferId: string,
+    partNumber: number,
+    peerAddress: string,
+    sealed?: Uint8Array,
+  ) {
     const part = await db.selectFrom("relay_parts").selectAll()
       .where("direction", "=", "out").where("transfer_id", "=", transferId)
       .where("part_number", "=", partNumber).executeTakeFirstOrThrow();
@@ -186,12 +195,18 @@ export function createOutbound(ctx: RelayContext) {
     await db.updateTable("relay_parts").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
       .where("direction", "=", "out").where("transfer_id", "=", transferId)
       .where("part_number", "=", partNumber).execute();
-    await options.transport.send({
-      to: peerAddress,
-      from: identity.address,
-      messageId: part.message_id,
-      raw: await spool.get(part.spool_id),
-    });
+    try {
+      await options.transport.send({
+        to: peerAddress,
+        from: identity.address,
+        messageId: part.message_id,
+        raw: sealed
+          ? ReadableStream.from(piecesOf(sealed, MESSAGE_CHUNK_BYTES))
+          : await spool.get(part.spool_id),
+      });
+    } finally {
+      if (sealed) releaseBytes(sealed);
+    }
     // Only "packed" moves to "sent": a notification may already have arrived while we sent.
     await db.updateTable("relay_parts").set({ state: "sent", sent_at: ctx.now() })
       .where("direction", "=", "out").where("transfer_id", "=", transferId)
@@ -252,13 +267,16 @@ export function createOutbound(ctx: RelayContext) {
     const sealed = new Set((await partRows(db, "out", transferId)).map((p) => p.part_number));
     // Pipeline: part n goes onto the wire while part n+1 is packed and sealed. Parts leave in
     // order, one at a time, and at most one sealed part waits for its turn, so memory stays at
-    // one part being sealed whatever the study size.
+    // one part being sent and one being sealed whatever the study size.
     let sending: Promise<void> = Promise.resolve();
     let sendFailure: { error: unknown } | undefined;
-    const sendInTurn = async (partNumber: number) => {
+    const sendInTurn = async (partNumber: number, bytes: Uint8Array) => {
       await sending;
-      if (sendFailure) throw sendFailure.error;
-      sending = sendPart(transferId, partNumber, endpoint.address)
+      if (sendFailure) {
+        releaseBytes(bytes);
+        throw sendFailure.error;
+      }
+      sending = sendPart(transferId, partNumber, endpoint.address, bytes)
         .catch((error) => void (sendFailure ??= { error }));
     };
     const xdmInstances: XdmInstance[] = instances.map((i) => ({
@@ -333,7 +351,6 @@ export function createOutbound(ctx: RelayContext) {
           chunkSize: MESSAGE_CHUNK_BYTES,
         });
         const rawLength = raw.length;
-        releaseBytes(raw); // stored, and read back from the spool to be sent
         await db.insertInto("relay_parts").values({
           direction: "out",
           transfer_id: transferId,
@@ -355,7 +372,7 @@ export function createOutbound(ctx: RelayContext) {
           partNumber: part.partNumber,
           detail: `${part.instanceCount} instances, ${rawLength} bytes, ${algorithm}`,
         });
-        await sendInTurn(part.partNumber);
+        await sendInTurn(part.partNumber, raw);
       }
     } finally {
       // Never leave a send running behind a failed pack: a retry would race it.
