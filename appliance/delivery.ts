@@ -4,7 +4,7 @@
  * monitor that routes settled studies, and the timeline events of every step.
  */
 import type { Logger } from "../modules/core/mod.ts";
-import type { Kysely } from "kysely";
+import type { CompiledQuery, Kysely } from "kysely";
 import type { DatabaseSchema } from "../modules/db/mod.ts";
 import {
   cStoreObjects,
@@ -41,13 +41,21 @@ export type JobEventListener = (event: TransferEvent) => void | Promise<void>;
 
 /** The queue and router every command shares (nothing runs until `startDelivery`). */
 export function openDelivery(
-  deps: { db: Kysely<DatabaseSchema>; studies: StudyIndex; config: Config; log: Logger },
+  deps: {
+    db: Kysely<DatabaseSchema>;
+    studies: StudyIndex;
+    config: Config;
+    log: Logger;
+    /** Done marks of items without a flush each (Database.commitUnflushed). */
+    commitUnflushed?: (queries: readonly CompiledQuery[]) => Promise<void>;
+  },
 ): { queue: TransferQueue; router: Router; listeners: Set<JobEventListener> } {
   const t = deps.config.transfer;
   const listeners = new Set<JobEventListener>();
   const queue = createTransferQueue({
     db: deps.db,
     log: deps.log,
+    commitUnflushed: deps.commitUnflushed,
     concurrency: t.concurrency,
     leaseMs: t.leaseSeconds * 1000,
     retry: { baseMs: t.retryBaseSeconds * 1000, maxMs: t.retryMaxSeconds * 1000 },

@@ -96,7 +96,13 @@ export async function openServices(
   });
   const addressBook = createAddressBook({ db: db.db, sources: addressBookSources(config), log });
   const studies = createStudyIndex({ db: db.db, duplicatePolicy: config.dicom.duplicates, log });
-  const delivery = openDelivery({ db: db.db, studies, config, log });
+  const delivery = openDelivery({
+    db: db.db,
+    studies,
+    config,
+    log,
+    commitUnflushed: db.commitUnflushed,
+  });
   const portal = openPortal({ database: db, studies, spool }, config);
   return {
     paths,

@@ -10,6 +10,7 @@
  * @module
  */
 export {
+  executeInTransaction,
   knownMigrations,
   migrateToLatest,
   MigrationError,

@@ -1,6 +1,6 @@
-import type { Kysely, Selectable } from "kysely";
+import type { CompiledQuery, Kysely, Selectable } from "kysely";
 import { type Clock, type Logger, newId, systemClock } from "../core/mod.ts";
-import type { DatabaseSchema } from "../db/mod.ts";
+import { type DatabaseSchema, executeInTransaction } from "../db/mod.ts";
 import { retryDelay } from "./backoff.ts";
 import { TransferJobNotFound, TransferJobStateError, TransferPermanentError } from "./errors.ts";
 import type {
@@ -23,6 +23,12 @@ export interface TransferQueueOptions {
   clock?: Clock;
   /** This process's name on its leases. Default: a fresh id per queue. */
   owner?: string;
+  /**
+   * Commits an item's done mark without a flush to disk (Database.commitUnflushed); default: an
+   * ordinary transaction. A crash loses no mark; a power cut may lose the last ones, and those
+   * items are sent once more (for DICOM, a C-STORE of the same SOP Instance UID again).
+   */
+  commitUnflushed?: (queries: readonly CompiledQuery[]) => Promise<void>;
   /** How long a claim lasts without renewal; a crashed worker's jobs resume after it. */
   leaseMs?: number;
   retry?: RetryPolicy;
@@ -63,6 +69,8 @@ export function createTransferQueue(options: TransferQueueOptions) {
   const pollMs = options.pollMs ?? 500;
   const random = options.random ?? Math.random;
   const handlers = new Map<string, JobHandler>();
+  const commitMarks = options.commitUnflushed ??
+    ((queries: readonly CompiledQuery[]) => executeInTransaction(db, queries));
   /** Kinds that may run fewer jobs at once than `concurrency` (see `register`). */
   const kindLimits = new Map<string, number>();
   const active = new Map<
@@ -299,16 +307,20 @@ export function createTransferQueue(options: TransferQueueOptions) {
         signal: abort.signal,
         async markDone(items, note) {
           if (items.length === 0) return;
-          await db.transaction().execute(async (tx) => {
-            for (let at = 0; at < items.length; at += 200) {
-              await tx.updateTable("transfer_items").set({ done: 1, note: note ?? null })
+          const queries: CompiledQuery[] = [];
+          for (let at = 0; at < items.length; at += 200) {
+            queries.push(
+              db.updateTable("transfer_items").set({ done: 1, note: note ?? null })
                 .where("job_id", "=", claimed.id)
-                .where("item", "in", items.slice(at, at + 200)).execute();
-            }
-            await tx.updateTable("transfer_attempts").set((eb) => ({
+                .where("item", "in", items.slice(at, at + 200)).compile(),
+            );
+          }
+          queries.push(
+            db.updateTable("transfer_attempts").set((eb) => ({
               items_done: eb("items_done", "+", items.length),
-            })).where("job_id", "=", claimed.id).where("attempt", "=", attempt).execute();
-          });
+            })).where("job_id", "=", claimed.id).where("attempt", "=", attempt).compile(),
+          );
+          await commitMarks(queries);
           itemsDone += items.length;
         },
       };

@@ -64,3 +64,43 @@ Deno.test("commits are fsynced (FULL) unless the appliance runs with os durabili
   assert.equal(await level(true), 2);
   assert.equal(await level(false), 1); // NORMAL
 });
+
+Deno.test("commitUnflushed: all or nothing, FULL again afterwards, waits for an open transaction", async () => {
+  using dir = tempDir();
+  const database = openDatabase({ kind: "sqlite", path: `${dir.path}/bp.db` });
+  try {
+    await migrateToLatest(database);
+    const db = database.db;
+    const synchronous = async () =>
+      (await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(db)).rows[0].synchronous;
+    const setting = (key: string) =>
+      db.insertInto("settings").values({ key, value: key, updated_at: "now" }).compile();
+    const keys = async () =>
+      (await db.selectFrom("settings").select("key").orderBy("key").execute()).map((r) => r.key);
+
+    await database.commitUnflushed([setting("a"), setting("b")]);
+    assert.deepEqual(await keys(), ["a", "b"]);
+    assert.equal(await synchronous(), 2);
+
+    // The second insert breaks the primary key: the first is rolled back with it.
+    await assert.rejects(database.commitUnflushed([setting("c"), setting("a")]), /UNIQUE/);
+    assert.deepEqual(await keys(), ["a", "b"]);
+    assert.equal(await synchronous(), 2);
+
+    // A Kysely transaction holds the connection across an await: the marks wait their turn.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const open = db.transaction().execute(async (tx) => {
+      await tx.insertInto("settings").values({ key: "t", value: "t", updated_at: "now" }).execute();
+      await held;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const marks = database.commitUnflushed([setting("d")]);
+    release();
+    await Promise.all([open, marks]);
+    assert.deepEqual(await keys(), ["a", "b", "d", "t"]);
+    assert.equal(await synchronous(), 2);
+  } finally {
+    await database.close();
+  }
+});
