@@ -370,6 +370,11 @@ export interface JourneyResult {
   relayCpuSeconds: { a: number; b: number; orthanc: number };
   /** A's outbound transfer as it ended. */
   transfer: ListedTransfer | undefined;
+  /**
+   * How many outbound transfers A made: 1, unless the modality's send paused longer than A's quiet
+   * period and A took the study as complete more than once (then `confirmed` needs them all).
+   */
+  transfers: number;
 }
 
 const stepMessages: Record<string, (l: Record<string, unknown>) => string> = {
@@ -467,8 +472,9 @@ export async function runJourney(
   }
   report();
   const seconds = Math.round((performance.now() - started) / 100) / 10;
-  transfer ??= (await transfersOf(pair.a, "out"))[0];
-  const confirmed = transfer?.state === "imported";
+  const outbound = await transfersOf(pair.a, "out");
+  transfer ??= outbound[0];
+  const confirmed = outbound.length > 0 && outbound.every((t) => t.state === "imported");
   const peakRss = { a: pair.a.app?.peakRss() ?? null, b: pair.b.app?.peakRss() ?? null };
   step(`${since()} s  ${pair.a.name}: transfer ${transfer?.transferId} is ${transfer?.state}`);
   const identicalCount = options.verify === false ? imported : await identicalInOrthanc(
@@ -490,5 +496,6 @@ export async function runJourney(
       orthanc: Math.round((cpuAtStored.orthanc - cpuAtReceived.orthanc) * 10) / 10,
     },
     transfer,
+    transfers: outbound.length,
   };
 }
