@@ -83,10 +83,9 @@ function mailboxOf(url: string): ReturnType<typeof parseMailboxUrl> {
   }
 }
 
-/** The mailbox URL for a log line, without any user or password written into it. */
-function redactedMailbox(url: string): string {
-  const { host, port, security, mailbox } = mailboxOf(url);
-  return `${security === "tls" ? "imaps" : "imap"}://${host}:${port}/${mailbox}`;
+/** The mailbox for a log line, without any user or password written into its URL. */
+function mailboxForLog(at: ReturnType<typeof parseMailboxUrl>): string {
+  return `${at.security === "tls" ? "imaps" : "imap"}://${at.host}:${at.port}/${at.mailbox}`;
 }
 
 /** Our S/MIME certificate and key from relay.certFile/keyFile or relay.keystoreFile; null: off. */
@@ -358,9 +357,10 @@ export async function startRelay(
     });
   }
 
-  const mailbox = config.mail.imapUrl
+  const mailboxAt = config.mail.imapUrl ? mailboxOf(config.mail.imapUrl) : null;
+  const mailbox = mailboxAt
     ? createMailboxPoller({
-      ...mailboxOf(config.mail.imapUrl),
+      ...mailboxAt,
       user: config.mail.imapUser || address,
       password: config.mail.imapPassword,
       trustedCas,
@@ -413,7 +413,7 @@ export async function startRelay(
   log.info("relay ready", {
     address,
     smtpPort: receiver?.port ?? null,
-    mailbox: config.mail.imapUrl ? redactedMailbox(config.mail.imapUrl) : null,
+    mailbox: mailboxAt ? mailboxForLog(mailboxAt) : null,
     smarthost: config.mail.smarthost || null,
     importDestination: config.relay.importDestination || null,
     importPolicy: config.relay.importPolicy,

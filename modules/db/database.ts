@@ -1,7 +1,6 @@
 import { type CompiledQuery, Kysely, sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import { BeeldpoortError } from "../core/mod.ts";
-import type { SQLInputValue } from "node:sqlite";
 import { nodeSqliteDialect } from "./sqlite_dialect.ts";
 import { migrations } from "./migrations/mod.ts";
 import type { DatabaseSchema } from "./schema.ts";
@@ -45,34 +44,17 @@ export class MigrationError extends BeeldpoortError {
  * ```
  */
 export function openDatabase(options: DatabaseOptions): Database {
-  const durable = options.durable ?? true;
-  const { dialect, raw } = nodeSqliteDialect(options.path, durable);
+  const { dialect, commitUnflushed: dialectCommitUnflushed } = nodeSqliteDialect(
+    options.path,
+    options.durable ?? true,
+  );
   const db = new Kysely<DatabaseSchema>({ dialect });
   let closed = false;
   return {
     db,
     async commitUnflushed(queries) {
-      if (raw.isTransaction) {
-        // A Kysely transaction is open on the connection: ours waits for it, and is flushed.
-        return await executeInTransaction(db, queries);
-      }
-      // All synchronous: nothing else runs on the connection between the pragmas, so no other
-      // commit goes unflushed.
-      raw.exec("PRAGMA synchronous = NORMAL");
-      try {
-        raw.exec("BEGIN");
-        try {
-          for (const query of queries) {
-            raw.prepare(query.sql).run(...(query.parameters as SQLInputValue[]));
-          }
-          raw.exec("COMMIT");
-        } catch (error) {
-          if (raw.isTransaction) raw.exec("ROLLBACK");
-          throw error;
-        }
-      } finally {
-        raw.exec(`PRAGMA synchronous = ${durable ? "FULL" : "NORMAL"}`);
-      }
+      // While a Kysely transaction is open on the connection, ours waits for it and is flushed.
+      if (!dialectCommitUnflushed(queries)) await executeInTransaction(db, queries);
     },
     async ping() {
       try {

@@ -7,9 +7,11 @@ import { SqliteDialect } from "kysely";
  * keeps the database consistent but may lose the last commits in a power cut; `FULL` fsyncs the
  * WAL at every commit (measured on the ingest path: within the run-to-run noise of ~5%).
  */
+const synchronousPragma = (durable: boolean) =>
+  `PRAGMA synchronous = ${durable ? "FULL" : "NORMAL"}`;
 const connectionPragmas = (durable: boolean) => [
   "PRAGMA journal_mode = WAL",
-  `PRAGMA synchronous = ${durable ? "FULL" : "NORMAL"}`,
+  synchronousPragma(durable),
   "PRAGMA foreign_keys = ON",
   "PRAGMA busy_timeout = 5000",
 ];
@@ -21,7 +23,17 @@ const connectionPragmas = (durable: boolean) => [
 export function nodeSqliteDialect(
   path: string,
   durable = true,
-): { dialect: SqliteDialect; raw: DatabaseSync } {
+): {
+  dialect: SqliteDialect;
+  raw: DatabaseSync;
+  /**
+   * Runs `statements` in one transaction committed with `synchronous = NORMAL` (no flush), then
+   * restores the connection's setting. All synchronous: nothing else runs on the connection
+   * meanwhile, so no other commit goes unflushed. Returns false, running nothing, while a
+   * transaction is open on the connection (a Kysely one waiting across an await).
+   */
+  commitUnflushed(statements: readonly { sql: string; parameters: readonly unknown[] }[]): boolean;
+} {
   const raw = new DatabaseSync(path);
   for (const pragma of connectionPragmas(durable)) raw.exec(pragma);
   const statements = new Map<string, StatementSync>();
@@ -47,6 +59,25 @@ export function nodeSqliteDialect(
     },
     prepare,
   };
+  const commitUnflushed = (
+    statements: readonly { sql: string; parameters: readonly unknown[] }[],
+  ): boolean => {
+    if (raw.isTransaction) return false;
+    raw.exec(synchronousPragma(false));
+    try {
+      raw.exec("BEGIN");
+      try {
+        for (const statement of statements) prepare(statement.sql).run(statement.parameters);
+        raw.exec("COMMIT");
+      } catch (error) {
+        if (raw.isTransaction) raw.exec("ROLLBACK");
+        throw error;
+      }
+    } finally {
+      raw.exec(synchronousPragma(durable));
+    }
+    return true;
+  };
   // deno-lint-ignore no-explicit-any
-  return { dialect: new SqliteDialect({ database: database as any }), raw };
+  return { dialect: new SqliteDialect({ database: database as any }), raw, commitUnflushed };
 }

@@ -290,8 +290,7 @@ async function storeMessage(
       controller.enqueue(new Uint8Array(chunk));
     },
     async cancel() {
-      source.destroy();
-      await iterator.return?.();
+      await iterator.return?.(); // the finally below destroys the source either way
     },
   }, { highWaterMark: 0 });
   try {
