@@ -104,10 +104,6 @@ interface Source {
   bytes(): Promise<Uint8Array>;
 }
 
-async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
 function isPart10(bytes: Uint8Array): boolean {
   return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 &&
     bytes[130] === 0x43 && bytes[131] === 0x4d; // "DICM" (PS3.10 7.1)
@@ -204,7 +200,7 @@ async function readPackage(
       if (entry.isDirectory || /(^|\/)DICOMDIR$/i.test(entry.name)) continue;
       const read = async () => {
         try {
-          return await collect(zip.open(entry));
+          return await zip.read(entry);
         } catch (error) {
           const reason = `an entry of the DICOM.ZIP cannot be read (${errorName(error)})`;
           throw new RelayPackageInvalid(reason, { cause: error });
@@ -216,22 +212,17 @@ async function readPackage(
       // Anything else in the zip (an INDEX.HTM, a viewer) is not ours to keep.
     }
   }
-  const { patient, instanceBytes } = await identify(sources);
+  const { patient } = await identify(sources);
   const byDoc = new Map(sources.map((s) => [s.doc, s]));
   return {
     documents: sources.map((s) => s.doc),
     patient,
     transfer,
-    openDocument(doc) {
+    // Every instance was read and parsed in `identify`; the signature covers the bytes.
+    readDocument(doc) {
       const source = byDoc.get(doc);
       if (!source) throw new RelayPackageInvalid("a document that is not in this DICOM e-mail");
-      return ReadableStream.from((async function* () {
-        yield await source.bytes();
-      })());
-    },
-    verifyAll() {
-      // Every instance was read and parsed in `identify`; the signature covers the bytes.
-      return Promise.resolve({ documents: sources.length, bytes: instanceBytes });
+      return source.bytes();
     },
     close,
   };
@@ -244,15 +235,13 @@ async function readPackage(
  */
 async function identify(
   sources: Source[],
-): Promise<{ patient: XdmPatientInfo; instanceBytes: number }> {
+): Promise<{ patient: XdmPatientInfo }> {
   let patient: XdmPatientInfo | undefined;
   let n = 0;
-  let instanceBytes = 0;
   for (const { doc, bytes } of sources) {
     if (doc.mimeType !== "application/dicom") continue;
     n++;
     const data = await bytes();
-    instanceBytes += data.length;
     let header: ReturnType<typeof readInstanceHeader>;
     try {
       readPart10Header(data);
@@ -275,7 +264,7 @@ async function identify(
     patient ??= patientOf(header);
   }
   if (!patient) throw new RelayPackageInvalid("the DICOM e-mail holds no DICOM instance");
-  return { patient, instanceBytes };
+  return { patient };
 }
 
 /** The patient as the instance names it, in the shape an XDM package gives (read.ts). */

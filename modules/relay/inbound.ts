@@ -78,8 +78,13 @@ interface Envelope {
   isNotice: boolean;
 }
 
-async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/** A received part's documents with their checked bytes, in the package's order. */
+type Contents = Map<PackageDocument, Uint8Array>;
+
+async function readContents(pkg: ReceivedPackage): Promise<Contents> {
+  const contents: Contents = new Map();
+  for (const doc of pkg.documents) contents.set(doc, await pkg.readDocument(doc));
+  return contents;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -198,14 +203,13 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
    * the images are written a few at a time (their flushes overlap) and indexed in one transaction:
    * all of them or, after a failure, none and their stored copies deleted.
    */
-  async function storeImages(pkg: ReceivedPackage, images: PackageDocument[], callingAe: string) {
+  async function storeImages(contents: Contents, images: PackageDocument[], callingAe: string) {
     const records: InstanceRecord[] = [];
     const storedIds: string[] = [];
     let outcomes: IndexOutcome[];
     try {
       await forEachConcurrently(images, IMAGE_WRITES_AT_ONCE, async (doc, i) => {
-        // A decrypted part is at most the part size, so its documents fit in memory together.
-        const bytes = await collect(pkg.openDocument(doc));
+        const bytes = contents.get(doc)!;
         let h: ReturnType<typeof readInstanceHeader> = {};
         try {
           h = readInstanceHeader(bytes.subarray(0, 256 * 1024));
@@ -213,7 +217,6 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
           // Unreadable header: indexed from the XDM metadata, or refused by the index.
         }
         const stored = await spool.put(ReadableStream.from([bytes]));
-        releaseBytes(bytes); // ours (collected above), and stored
         storedIds.push(stored.id);
         records[i] = {
           header: h,
@@ -238,13 +241,17 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
     return records.map((r) => r.sopInstanceUid);
   }
 
-  async function storeDocuments(pkg: ReceivedPackage, env: Envelope, transferId: string) {
+  async function storeDocuments(contents: Contents, env: Envelope, transferId: string) {
     // The KOS describes the study; the PACS gets the images.
-    const kept = pkg.documents.filter((doc) => !doc.isManifest);
+    const kept = [...contents.keys()].filter((doc) => !doc.isManifest);
     const isImage = (doc: PackageDocument) => doc.mimeType.toLowerCase() === "application/dicom";
-    const sopInstanceUids = await storeImages(pkg, kept.filter(isImage), `MAIL:${env.entry!.ura}`);
+    const sopInstanceUids = await storeImages(
+      contents,
+      kept.filter(isImage),
+      `MAIL:${env.entry!.ura}`,
+    );
     for (const doc of kept.filter((d) => !isImage(d))) {
-      const stored = await spool.put(pkg.openDocument(doc));
+      const stored = await spool.put(ReadableStream.from([contents.get(doc)!]));
       const inserted = await db.insertInto("relay_documents").values({
         transfer_id: transferId,
         document_id: doc.uniqueId ?? doc.entryUuid,
@@ -289,9 +296,11 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
       env.transferId = info.transferId;
       env.partNumber = info.partNumber;
       env.partCount = info.partCount;
-      // Every hash and size before anything is stored: a bad part leaves nothing behind.
+      // Every hash and size before anything is stored: a bad part leaves nothing behind. A
+      // decrypted part is at most the part size, so its documents fit in memory together.
+      let contents: Contents;
       try {
-        await pkg.verifyAll();
+        contents = await readContents(pkg);
       } catch (error) {
         throw refusalOf(error) ?? new RelayPackageInvalid(`a document cannot be read: ${error}`);
       }
@@ -321,7 +330,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
       }).onConflict((oc) => oc.doNothing()).execute();
       let sopInstanceUids: string[];
       try {
-        sopInstanceUids = await storeDocuments(pkg, env, info.transferId);
+        sopInstanceUids = await storeDocuments(contents, env, info.transferId);
       } catch (error) {
         throw refusalOf(error) ?? error;
       }

@@ -43,11 +43,13 @@ export type PackageDocument = Pick<
  * Inbound: one received part, read. An XdmPackage is one as it is; `transfer` is null for a
  * foreign message without our transfer fields (it becomes the single part of `mail-<key>`).
  */
-export interface ReceivedPackage
-  extends Pick<XdmPackage, "patient" | "transfer" | "verifyAll" | "close"> {
+export interface ReceivedPackage extends Pick<XdmPackage, "patient" | "transfer" | "close"> {
   documents: PackageDocument[];
-  /** The document's bytes; errors when they do not check out (as XdmPackage.openDocument). */
-  openDocument(doc: PackageDocument): ReadableStream<Uint8Array>;
+  /**
+   * The document's bytes, checked (as XdmPackage.readDocument): possibly a view into the
+   * payload, so not the caller's to release.
+   */
+  readDocument(doc: PackageDocument): Promise<Uint8Array>;
 }
 
 /** Inbound: a recognised payload, to be opened once its sender is known to be genuine. */

@@ -55,6 +55,11 @@ export interface XdmPackage {
    * as "nothing received".
    */
   openDocument(doc: XdmDocument): ReadableStream<Uint8Array>;
+  /**
+   * The document's bytes whole, size and hash checked (XdmSizeMismatch, XdmHashMismatch). From
+   * a package in memory a stored document is a view into it: not the caller's to release.
+   */
+  readDocument(doc: XdmDocument): Promise<Uint8Array>;
   /** Reads every document once and checks size and hash; throws the first mismatch. */
   verifyAll(): Promise<{ documents: number; bytes: number }>;
   close(): void;
@@ -99,13 +104,7 @@ async function readSmall(zip: CheckedZip, name: string, max: number): Promise<Ui
   if (entry.uncompressedSize > max) {
     throw new XdmZipBomb(name, `METADATA.XML of ${entry.uncompressedSize} bytes, limit ${max}`);
   }
-  const out = new Uint8Array(entry.uncompressedSize);
-  let offset = 0;
-  for await (const chunk of zip.open(entry)) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return await zip.read(entry);
 }
 
 /**
@@ -144,9 +143,13 @@ export async function readXdm(
     const documents = submissionSets.flatMap((s) => s.documents);
     const transfer = submissionSets.find((s) => s.transfer)?.transfer ?? null;
 
-    const openDocument = (doc: XdmDocument): ReadableStream<Uint8Array> => {
+    const entryOf = (doc: XdmDocument) => {
       const entry = zip.find(doc.entryName);
       if (!entry) throw new XdmInvalidMetadata(doc.subset, `document ${doc.entryName} is absent`);
+      return entry;
+    };
+    const openDocument = (doc: XdmDocument): ReadableStream<Uint8Array> => {
+      const entry = entryOf(doc);
       const hash = createHash("sha1");
       let size = 0;
       return zip.open(entry).pipeThrough(
@@ -166,6 +169,17 @@ export async function readXdm(
       );
     };
 
+    const readDocument = async (doc: XdmDocument): Promise<Uint8Array> => {
+      const entry = entryOf(doc);
+      if (entry.uncompressedSize !== doc.size) {
+        throw new XdmSizeMismatch(doc.entryName, doc.size, entry.uncompressedSize);
+      }
+      const bytes = await zip.read(entry);
+      const actual = createHash("sha1").update(bytes).digest("hex");
+      if (actual !== doc.hash) throw new XdmHashMismatch(doc.entryName, doc.hash, actual);
+      return bytes;
+    };
+
     return {
       entryNames: zip.entries.map((e) => e.name),
       submissionSets,
@@ -173,11 +187,10 @@ export async function readXdm(
       patient: patientFrom(submissionSets),
       transfer,
       openDocument,
+      readDocument,
       async verifyAll() {
         let bytes = 0;
-        for (const doc of documents) {
-          for await (const chunk of openDocument(doc)) bytes += chunk.length;
-        }
+        for (const doc of documents) bytes += (await readDocument(doc)).length;
         return { documents: documents.length, bytes };
       },
       close: () => zip.close(),

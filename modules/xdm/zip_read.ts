@@ -53,6 +53,7 @@ interface YauzlEntry {
   compressedSize: number;
   uncompressedSize: number;
   compressionMethod: number;
+  relativeOffsetOfLocalHeader: number;
   isEncrypted(): boolean;
 }
 
@@ -92,6 +93,12 @@ export interface CheckedZip {
   /** Lookup by lowercase name (XDM producers differ in case, standards.md §1.4). */
   find(name: string): ZipEntryInfo | undefined;
   open(entry: ZipEntryInfo): ReadableStream<Uint8Array>;
+  /**
+   * The entry's bytes whole. A stored entry of a random-access source is one read of the source
+   * (from memory: a view, no copy, so not the caller's to release); others are collected from
+   * `open`.
+   */
+  read(entry: ZipEntryInfo): Promise<Uint8Array>;
   close(): void;
 }
 
@@ -146,6 +153,38 @@ function checkName(raw: string): string {
   if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) throw new XdmAbsolutePath(raw);
   if (name.split("/").some((part) => part === "..")) throw new XdmPathTraversal(raw);
   return name;
+}
+
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const LOCAL_HEADER_BYTES = 30;
+
+/** A stored entry's data, located through its local header as yauzl's read stream does. */
+async function readStored(source: XdmRandomAccessSource, entry: ZipEntryInfo) {
+  const at = entry.raw.relativeOffsetOfLocalHeader;
+  const header = await readFully(source, at, LOCAL_HEADER_BYTES);
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  if (view.getUint32(0, true) !== LOCAL_HEADER_SIGNATURE) {
+    throw new XdmBadZip(`zip entry "${entry.name}": invalid local file header signature`);
+  }
+  const start = at + LOCAL_HEADER_BYTES + view.getUint16(26, true) + view.getUint16(28, true);
+  if (start + entry.compressedSize > source.size) {
+    throw new XdmBadZip(`zip entry "${entry.name}": data overflows the zip`);
+  }
+  return await readFully(source, start, entry.compressedSize);
+}
+
+async function readFully(source: XdmRandomAccessSource, offset: number, length: number) {
+  const first = await source.read(offset, length);
+  if (first.length === length) return first;
+  const out = new Uint8Array(length);
+  out.set(first);
+  for (let have = first.length; have < length;) {
+    const more = await source.read(offset + have, length - have);
+    if (more.length === 0) throw new XdmBadZip("unexpected end of the zip");
+    out.set(more, have);
+    have += more.length;
+  }
+  return out;
 }
 
 /** Opens a zip and checks its whole central directory before anything is inflated. */
@@ -213,7 +252,7 @@ export async function openCheckedZip(
     throw err;
   }
 
-  return {
+  const checked: CheckedZip = {
     entries,
     find: (name) => byName.get(name.toLowerCase()),
     open(entry) {
@@ -247,6 +286,22 @@ export async function openCheckedZip(
         },
       }, { highWaterMark: 0 });
     },
+    async read(entry) {
+      const stored = entry.raw.compressionMethod === 0 &&
+        entry.compressedSize === entry.uncompressedSize;
+      if (stored && typeof source !== "string") return await readStored(source, entry);
+      // Collected as it inflates, not allocated from the recorded size: that is the sender's word.
+      const chunks: Uint8Array[] = [];
+      let length = 0;
+      for await (const chunk of checked.open(entry)) {
+        chunks.push(chunk);
+        length += chunk.length;
+      }
+      const out = new Uint8Array(length);
+      chunks.reduce((at, chunk) => (out.set(chunk, at), at + chunk.length), 0);
+      return out;
+    },
     close: () => zip.close(),
   };
+  return checked;
 }

@@ -7,11 +7,13 @@ import {
   packXdm,
   readXdm,
   XdmAbsolutePath,
+  XdmBadZip,
   XdmDuplicateEntry,
   XdmHashMismatch,
   XdmInvalidMetadata,
   XdmMissingMetadata,
   XdmPathTraversal,
+  type XdmRandomAccessSource,
   XdmSizeMismatch,
   XdmSymlinkEntry,
   XdmZipBomb,
@@ -51,27 +53,64 @@ const metadataOf = () =>
 const withMetadata = (xml: string) =>
   good.map((e) => e.name.endsWith("METADATA.XML") ? { ...e, data: text(xml) } : e);
 
+/** A package held in memory, as the relay reads a decrypted part. */
+const inMemory = (bytes: Uint8Array): XdmRandomAccessSource => ({
+  size: bytes.length,
+  read: (offset, length) => Promise.resolve(bytes.subarray(offset, offset + length)),
+});
+
+/** Refused from a file (yauzl's streams) and from memory (stored entries read whole). */
 async function refusedWith(bytes: Uint8Array, errorClass: new (...args: never[]) => Error) {
-  await assert.rejects(async () => {
-    const pkg = await readXdm(write(bytes));
-    try {
-      await pkg.verifyAll();
-    } finally {
-      pkg.close();
-    }
-  }, (err: Error) => {
-    assert.ok(
-      err instanceof errorClass,
-      `expected ${errorClass.name}, got ${err.name}: ${err.message}`,
-    );
-    return true;
-  });
+  for (const source of [write(bytes), inMemory(bytes)]) {
+    await assert.rejects(async () => {
+      const pkg = await readXdm(source);
+      try {
+        await pkg.verifyAll();
+      } finally {
+        pkg.close();
+      }
+    }, (err: Error) => {
+      assert.ok(
+        err instanceof errorClass,
+        `expected ${errorClass.name}, got ${err.name}: ${err.message}`,
+      );
+      return true;
+    });
+  }
 }
 
 Deno.test("xdm hostile: the untouched package reads and verifies", async () => {
   const pkg = await readXdm(write(buildZip(good)));
   assert.equal((await pkg.verifyAll()).documents, 4);
   pkg.close();
+});
+
+Deno.test("xdm read: a stored image read from memory is a view into the package, checked", async () => {
+  const zip = buildZip(good);
+  const pkg = await readXdm(inMemory(zip));
+  try {
+    const images = pkg.documents.filter((d) => d.entryName.includes("/IMG"));
+    assert.equal(images.length, 3);
+    for (const doc of images) {
+      const bytes = await pkg.readDocument(doc);
+      assert.equal(bytes.buffer, zip.buffer);
+      assert.deepEqual(bytes, good.find((e) => e.name === doc.entryName)!.data);
+    }
+  } finally {
+    pkg.close();
+  }
+});
+
+Deno.test("xdm hostile: a broken local file header is refused with XdmBadZip", async () => {
+  const zip = buildZip(good);
+  const view = new DataView(zip.buffer);
+  const headers = [];
+  for (let i = 0; i < zip.length - 4; i++) {
+    if (view.getUint32(i, true) === 0x04034b50) headers.push(i);
+  }
+  const image = good.findIndex((e) => e.name.includes("/IMG"));
+  view.setUint32(headers[image], 0x04034b51, true);
+  await refusedWith(zip, XdmBadZip);
 });
 
 Deno.test("xdm hostile: zip slip (../) is refused with XdmPathTraversal", async () => {
@@ -140,6 +179,8 @@ Deno.test("xdm hostile: an entry inflating beyond its declared size is cut off (
   try {
     const doc = pkg.documents.find((d) => d.entryName === target.name)!;
     await assert.rejects(collect(pkg.openDocument(doc)), XdmZipBomb);
+    // Read whole, the recorded size is compared with the metadata's before anything inflates.
+    await assert.rejects(pkg.readDocument(doc), XdmSizeMismatch);
   } finally {
     pkg.close();
   }
