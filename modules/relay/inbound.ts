@@ -56,7 +56,7 @@ import {
   type ReceivedPayload,
   ZIP_MEDIA_TYPES,
 } from "./payload.ts";
-import { partRows, setTransferState, transferRow } from "./store.ts";
+import { partRows, recordEvent, setTransferState, transferRow } from "./store.ts";
 import type { AcceptOutcome, ReceivedDocument } from "./types.ts";
 import type { createOutbound } from "./outbound.ts";
 
@@ -335,29 +335,39 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         throw refusalOf(error) ?? error;
       }
       const instances = sopInstanceUids.length;
-      const inserted = await db.insertInto("relay_parts").values({
-        direction: "in",
-        transfer_id: info.transferId,
-        part_number: info.partNumber,
-        part_count: info.partCount,
-        message_id: env.messageId,
-        spool_id: null,
-        bytes: payload.bytes,
-        instance_count: instances,
-        state: "stored",
-        reason: null,
-        created_at: at,
-        sent_at: null,
-        acknowledged_at: at,
-      }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) {
-        await db.updateTable("relay_transfers")
+      // The part, the transfer's count and the timeline entry in one transaction: one flush, and
+      // no crash between them leaves the count short.
+      const recorded = await db.transaction().execute(async (tx) => {
+        const inserted = await tx.insertInto("relay_parts").values({
+          direction: "in",
+          transfer_id: info.transferId,
+          part_number: info.partNumber,
+          part_count: info.partCount,
+          message_id: env.messageId,
+          spool_id: null,
+          bytes: payload.bytes,
+          instance_count: instances,
+          state: "stored",
+          reason: null,
+          created_at: at,
+          sent_at: null,
+          acknowledged_at: at,
+        }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+        await tx.updateTable("relay_transfers")
           .set((eb) => ({ instance_count: eb("instance_count", "+", instances), updated_at: at }))
           .where("direction", "=", "in").where("id", "=", info.transferId).execute();
-        await ctx.event("in", info.transferId, "part-received", {
+        await recordEvent(tx, {
+          direction: "in",
+          transferId: info.transferId,
+          kind: "part-received",
           partNumber: info.partNumber,
           detail: `part ${info.partNumber}/${info.partCount}, ${instances} instances`,
+          at,
         });
+        return true;
+      });
+      if (recorded) {
         await ctx.audit({
           action: "relay.received",
           outcome: "success",

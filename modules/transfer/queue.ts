@@ -256,30 +256,36 @@ export function createTransferQueue(options: TransferQueueOptions) {
     });
   }
 
+  // The job's state, its attempt's outcome and the breaker change in one transaction (one flush).
   async function finishAttempt(
+    q: Kysely<DatabaseSchema>,
     id: string,
     attempt: number,
     outcome: TransferAttempt["outcome"],
     error: string | null,
   ) {
-    await db.updateTable("transfer_attempts").set({ ended_at: nowIso(), outcome, error })
+    await q.updateTable("transfer_attempts").set({ ended_at: nowIso(), outcome, error })
       .where("job_id", "=", id).where("attempt", "=", attempt).execute();
   }
 
-  async function setBreaker(destination: string, failed: boolean): Promise<void> {
+  async function setBreaker(
+    q: Kysely<DatabaseSchema>,
+    destination: string,
+    failed: boolean,
+  ): Promise<void> {
     if (!failed) {
-      await db.deleteFrom("transfer_breakers").where("destination", "=", destination).execute();
+      await q.deleteFrom("transfer_breakers").where("destination", "=", destination).execute();
       return;
     }
-    const current = await db.selectFrom("transfer_breakers").select("failures")
+    const current = await q.selectFrom("transfer_breakers").select("failures")
       .where("destination", "=", destination).executeTakeFirst();
     const failures = (current?.failures ?? 0) + 1;
     const openUntil = failures >= breaker.failures ? later(breaker.openMs) : null;
     if (current) {
-      await db.updateTable("transfer_breakers").set({ failures, open_until: openUntil })
+      await q.updateTable("transfer_breakers").set({ failures, open_until: openUntil })
         .where("destination", "=", destination).execute();
     } else {
-      await db.insertInto("transfer_breakers")
+      await q.insertInto("transfer_breakers")
         .values({ destination, failures, open_until: openUntil }).execute();
     }
     if (openUntil && failures === breaker.failures) {
@@ -329,20 +335,23 @@ export function createTransferQueue(options: TransferQueueOptions) {
         ? undefined
         : await handler(context);
       const state: JobState = outcome?.waitForAck ? "waiting-ack" : "done";
-      await db.updateTable("transfer_jobs").set({
-        state,
-        lease_owner: null,
-        lease_until: null,
-        last_error: null,
-        updated_at: nowIso(),
-      }).where("id", "=", claimed.id).execute();
-      await finishAttempt(
-        claimed.id,
-        attempt,
-        state === "done" ? "delivered" : "waiting-ack",
-        null,
-      );
-      await setBreaker(claimed.destination, false);
+      await db.transaction().execute(async (tx) => {
+        await tx.updateTable("transfer_jobs").set({
+          state,
+          lease_owner: null,
+          lease_until: null,
+          last_error: null,
+          updated_at: nowIso(),
+        }).where("id", "=", claimed.id).execute();
+        await finishAttempt(
+          tx,
+          claimed.id,
+          attempt,
+          state === "done" ? "delivered" : "waiting-ack",
+          null,
+        );
+        await setBreaker(tx, claimed.destination, false);
+      });
       const finished = await toJob(await row(claimed.id));
       await emit({
         kind: state === "done" ? "delivered" : "waiting-ack",
@@ -354,13 +363,15 @@ export function createTransferQueue(options: TransferQueueOptions) {
       const message = error instanceof Error ? error.message : String(error);
       if (abort.signal.aborted) {
         // Stopping: give the job back untouched, it resumes at the next start.
-        await db.updateTable("transfer_jobs").set({
-          state: "queued",
-          lease_owner: null,
-          lease_until: null,
-          updated_at: nowIso(),
-        }).where("id", "=", claimed.id).execute();
-        await finishAttempt(claimed.id, attempt, "interrupted", message);
+        await db.transaction().execute(async (tx) => {
+          await tx.updateTable("transfer_jobs").set({
+            state: "queued",
+            lease_owner: null,
+            lease_until: null,
+            updated_at: nowIso(),
+          }).where("id", "=", claimed.id).execute();
+          await finishAttempt(tx, claimed.id, attempt, "interrupted", message);
+        });
         return;
       }
       const permanent = error instanceof TransferPermanentError;
@@ -368,16 +379,18 @@ export function createTransferQueue(options: TransferQueueOptions) {
       const delay = retryDelay(retry, attempt, random);
       const dead = permanent || expired ||
         new Date(clock.now().getTime() + delay).toISOString() > claimed.expires_at;
-      await db.updateTable("transfer_jobs").set({
-        state: dead ? "dead" : "failed",
-        next_attempt_at: dead ? claimed.next_attempt_at : later(delay),
-        lease_owner: null,
-        lease_until: null,
-        last_error: message,
-        updated_at: nowIso(),
-      }).where("id", "=", claimed.id).execute();
-      await finishAttempt(claimed.id, attempt, dead ? "dead" : "failed", message);
-      if (!permanent) await setBreaker(claimed.destination, true);
+      await db.transaction().execute(async (tx) => {
+        await tx.updateTable("transfer_jobs").set({
+          state: dead ? "dead" : "failed",
+          next_attempt_at: dead ? claimed.next_attempt_at : later(delay),
+          lease_owner: null,
+          lease_until: null,
+          last_error: message,
+          updated_at: nowIso(),
+        }).where("id", "=", claimed.id).execute();
+        await finishAttempt(tx, claimed.id, attempt, dead ? "dead" : "failed", message);
+        if (!permanent) await setBreaker(tx, claimed.destination, true);
+      });
       log.warn(dead ? "transfer job given up" : "transfer attempt failed; will retry", {
         jobId: claimed.id,
         destination: claimed.destination,
