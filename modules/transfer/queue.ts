@@ -24,9 +24,11 @@ export interface TransferQueueOptions {
   /** This process's name on its leases. Default: a fresh id per queue. */
   owner?: string;
   /**
-   * Commits an item's done mark without a flush to disk (Database.commitUnflushed); default: an
-   * ordinary transaction. A crash loses no mark; a power cut may lose the last ones, and those
-   * items are sent once more (for DICOM, a C-STORE of the same SOP Instance UID again).
+   * Commits an item's done mark or a lease renewal without a flush to disk
+   * (Database.commitUnflushed); default: an ordinary transaction. A crash loses no mark; a power
+   * cut may lose the last ones, and those items are sent once more (for DICOM, a C-STORE of the
+   * same SOP Instance UID again). A lost renewal is harmless: after a power cut every lease is a
+   * dead process's.
    */
   commitUnflushed?: (queries: readonly CompiledQuery[]) => Promise<void>;
   /** How long a claim lasts without renewal; a crashed worker's jobs resume after it. */
@@ -69,7 +71,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
   const pollMs = options.pollMs ?? 500;
   const random = options.random ?? Math.random;
   const handlers = new Map<string, JobHandler>();
-  const commitMarks = options.commitUnflushed ??
+  const commitUnflushed = options.commitUnflushed ??
     ((queries: readonly CompiledQuery[]) => executeInTransaction(db, queries));
   /** Kinds that may run fewer jobs at once than `concurrency` (see `register`). */
   const kindLimits = new Map<string, number>();
@@ -295,10 +297,12 @@ export function createTransferQueue(options: TransferQueueOptions) {
 
   async function run(claimed: JobRow, abort: AbortController): Promise<void> {
     const attempt = claimed.attempts;
+    // Unflushed: a flush here stalled the event loop for up to 150 ms while the spool writes.
     const renew = setInterval(() => {
-      db.updateTable("transfer_jobs").set({ lease_until: later(leaseMs) })
-        .where("id", "=", claimed.id).where("lease_owner", "=", owner).execute()
-        .catch((error) => log.error("lease renewal failed", { jobId: claimed.id, error }));
+      commitUnflushed([
+        db.updateTable("transfer_jobs").set({ lease_until: later(leaseMs) })
+          .where("id", "=", claimed.id).where("lease_owner", "=", owner).compile(),
+      ]).catch((error) => log.error("lease renewal failed", { jobId: claimed.id, error }));
     }, Math.max(50, Math.floor(leaseMs / 3)));
     let itemsDone = 0;
     try {
@@ -326,7 +330,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
               items_done: eb("items_done", "+", items.length),
             })).where("job_id", "=", claimed.id).where("attempt", "=", attempt).compile(),
           );
-          await commitMarks(queries);
+          await commitUnflushed(queries);
           itemsDone += items.length;
         },
       };

@@ -75,6 +75,42 @@ Deno.test("a failed attempt waits its backoff, keeps delivered items, and the re
   await database.close();
 });
 
+Deno.test("a running job's lease is renewed through commitUnflushed, so no other worker takes it", async () => {
+  const unflushed: string[] = [];
+  const { database, clock, queue } = await setup({
+    leaseMs: 300, // renewed every 100 ms
+    commitUnflushed: async (queries) => {
+      unflushed.push(...queries.map((q) => q.sql));
+      for (const q of queries) await database.db.executeQuery(q);
+    },
+  });
+  const other = createTransferQueue({
+    db: database.db,
+    log,
+    clock,
+    owner: "other",
+    concurrency: 1,
+  });
+  let otherRan = false;
+  other.register("dicom", () => {
+    otherRan = true;
+    return Promise.resolve();
+  });
+  queue.register("dicom", async () => {
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      clock.advance(200); // the lease would have run out by the second step without renewal
+      await other.drain();
+    }
+  });
+  const job = await queue.enqueue({ kind: "dicom", destination: "PACS", subject: "2.25.9" });
+  await queue.drain();
+  assert.equal((await queue.get(job.id)).state, "done");
+  assert.equal(otherRan, false, "the other worker took a job whose lease was renewed");
+  assert.ok(unflushed.filter((sql) => sql.includes('"lease_until"')).length >= 3, unflushed.join());
+  await database.close();
+});
+
 Deno.test("a job whose worker died resumes after its lease with only the unacknowledged items", async () => {
   const { database, clock, queue } = await setup({ leaseMs: 5000 });
   const job = await queue.enqueue({ kind: "dicom", destination: "PACS", items: ["a", "b", "c"] });
