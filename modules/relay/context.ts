@@ -17,11 +17,13 @@ export interface RelayContext {
   mailDate(): string;
   /** A fresh Message-ID in our domain (RFC 5322 §3.6.4). */
   messageId(label: string): string;
+  /** Adds to the transfer's timeline, inside the transaction `q` when given. */
   event(
     direction: Direction,
     transferId: string,
     kind: string,
     extra?: { partNumber?: number; detail?: string },
+    q?: RelayOptions["db"],
   ): Promise<void>;
   audit(event: Omit<RelayAuditEvent, "at">): Promise<void>;
   /** The certificate and content encryption to use for a peer endpoint. */
@@ -65,8 +67,8 @@ export function createContext(options: RelayOptions): RelayContext {
     now,
     mailDate: () => clock.now().toUTCString().replace(/GMT$/, "+0000"),
     messageId: (label) => `<${label}.${newToken(9)}@${domain}>`,
-    event: (direction, transferId, kind, extra = {}) =>
-      recordEvent(options.db, { direction, transferId, kind, at: now(), ...extra }),
+    event: (direction, transferId, kind, extra = {}, q = options.db) =>
+      recordEvent(q, { direction, transferId, kind, at: now(), ...extra }),
     async audit(event) {
       await options.audit?.record({ ...event, at: now() });
     },

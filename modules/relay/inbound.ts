@@ -56,7 +56,7 @@ import {
   type ReceivedPayload,
   ZIP_MEDIA_TYPES,
 } from "./payload.ts";
-import { partRows, recordEvent, setTransferState, transferRow } from "./store.ts";
+import { partRows, setTransferState, transferRow } from "./store.ts";
 import type { AcceptOutcome, ReceivedDocument } from "./types.ts";
 import type { createOutbound } from "./outbound.ts";
 
@@ -357,14 +357,10 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         await tx.updateTable("relay_transfers")
           .set((eb) => ({ instance_count: eb("instance_count", "+", instances), updated_at: at }))
           .where("direction", "=", "in").where("id", "=", info.transferId).execute();
-        await recordEvent(tx, {
-          direction: "in",
-          transferId: info.transferId,
-          kind: "part-received",
+        await ctx.event("in", info.transferId, "part-received", {
           partNumber: info.partNumber,
           detail: `part ${info.partNumber}/${info.partCount}, ${instances} instances`,
-          at,
-        });
+        }, tx);
         return true;
       });
       if (recorded) {

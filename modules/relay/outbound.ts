@@ -207,11 +207,13 @@ export function createOutbound(ctx: RelayContext) {
     } finally {
       if (sealed) releaseBytes(sealed);
     }
-    // Only "packed" moves to "sent": a notification may already have arrived while we sent.
-    await db.updateTable("relay_parts").set({ state: "sent", sent_at: ctx.now() })
-      .where("direction", "=", "out").where("transfer_id", "=", transferId)
-      .where("part_number", "=", partNumber).where("state", "=", "packed").execute();
-    await ctx.event("out", transferId, "part-sent", { partNumber, detail: part.message_id });
+    await db.transaction().execute(async (tx) => {
+      // Only "packed" moves to "sent": a notification may already have arrived while we sent.
+      await tx.updateTable("relay_parts").set({ state: "sent", sent_at: ctx.now() })
+        .where("direction", "=", "out").where("transfer_id", "=", transferId)
+        .where("part_number", "=", partNumber).where("state", "=", "packed").execute();
+      await ctx.event("out", transferId, "part-sent", { partNumber, detail: part.message_id }, tx);
+    });
   }
 
   async function sendTransfer(request: SendTransferRequest): Promise<TransferStatus> {
@@ -351,26 +353,29 @@ export function createOutbound(ctx: RelayContext) {
           chunkSize: MESSAGE_CHUNK_BYTES,
         });
         const rawLength = raw.length;
-        await db.insertInto("relay_parts").values({
-          direction: "out",
-          transfer_id: transferId,
-          part_number: part.partNumber,
-          part_count: part.partCount,
-          message_id: messageId,
-          spool_id: stored.id,
-          bytes: rawLength,
-          instance_count: part.instanceCount,
-          state: "packed",
-          reason: null,
-          created_at: ctx.now(),
-          sent_at: null,
-          acknowledged_at: null,
-        }).execute();
-        await db.updateTable("relay_transfers").set({ part_count: part.partCount })
-          .where("direction", "=", "out").where("id", "=", transferId).execute();
-        await ctx.event("out", transferId, "part-sealed", {
-          partNumber: part.partNumber,
-          detail: `${part.instanceCount} instances, ${rawLength} bytes, ${algorithm}`,
+        // The part, the transfer's part count and the timeline entry: one transaction, one flush.
+        await db.transaction().execute(async (tx) => {
+          await tx.insertInto("relay_parts").values({
+            direction: "out",
+            transfer_id: transferId,
+            part_number: part.partNumber,
+            part_count: part.partCount,
+            message_id: messageId,
+            spool_id: stored.id,
+            bytes: rawLength,
+            instance_count: part.instanceCount,
+            state: "packed",
+            reason: null,
+            created_at: ctx.now(),
+            sent_at: null,
+            acknowledged_at: null,
+          }).execute();
+          await tx.updateTable("relay_transfers").set({ part_count: part.partCount })
+            .where("direction", "=", "out").where("id", "=", transferId).execute();
+          await ctx.event("out", transferId, "part-sealed", {
+            partNumber: part.partNumber,
+            detail: `${part.instanceCount} instances, ${rawLength} bytes, ${algorithm}`,
+          }, tx);
         });
         await sendInTurn(part.partNumber, raw);
       }
