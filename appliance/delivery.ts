@@ -149,9 +149,7 @@ export function dicomJobHandler(
       .catch((error) => {
         throw new TransferPermanentError(error.message);
       }) as DicomDestination;
-    const wanted = new Set(pending);
-    const instances = (await deps.studies.studyInstances(job.subject ?? ""))
-      .filter((i) => wanted.has(i.sopInstanceUid));
+    const instances = await deps.studies.studyInstances(job.subject ?? "", pending);
     const missing = pending.length - instances.length;
     if (missing > 0) {
       // Deleted from the index since it was queued; nothing can ever send them.

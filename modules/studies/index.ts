@@ -461,9 +461,20 @@ export function createStudyIndex(options: StudyIndexOptions) {
       return row ? toSummary(row) : null;
     },
 
-    /** The instances of a study in series and instance order. */
-    async studyInstances(studyInstanceUid: string): Promise<StudyInstance[]> {
-      const rows = await db.selectFrom("instances")
+    /**
+     * The instances of a study in series and instance order; with `only`, just those SOP
+     * Instance UIDs. A relay part's import job names a few of a growing study's instances, and
+     * reading the whole study for each part made a 250-part transfer quadratic.
+     */
+    async studyInstances(
+      studyInstanceUid: string,
+      only?: readonly string[],
+    ): Promise<StudyInstance[]> {
+      // Up to this many as SQL parameters; a longer list filters the whole study instead.
+      const inSql = only !== undefined && only.length <= 1000;
+      const wanted = only && !inSql ? new Set(only) : undefined;
+      if (inSql && only.length === 0) return [];
+      let query = db.selectFrom("instances")
         .innerJoin("studies", "studies.id", "instances.study_ref")
         .innerJoin("series", "series.id", "instances.series_ref")
         .select([
@@ -478,8 +489,10 @@ export function createStudyIndex(options: StudyIndexOptions) {
         ])
         .where("studies.study_instance_uid", "=", studyInstanceUid)
         .orderBy("series.series_number").orderBy("series.series_instance_uid")
-        .orderBy("instances.instance_number").orderBy("instances.sop_instance_uid")
-        .execute();
+        .orderBy("instances.instance_number").orderBy("instances.sop_instance_uid");
+      if (inSql) query = query.where("instances.sop_instance_uid", "in", only);
+      const rows = (await query.execute())
+        .filter((r) => !wanted || wanted.has(r.sop_instance_uid));
       return rows.map((r) => ({
         sopInstanceUid: r.sop_instance_uid,
         sopClassUid: r.sop_class_uid,

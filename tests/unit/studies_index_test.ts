@@ -57,6 +57,21 @@ Deno.test("instances are indexed into one study with exact counts, bytes and mod
   await database.close();
 });
 
+Deno.test("studyInstances with `only` gives just those instances, in study order, by SQL or by filter", async () => {
+  const { database, index: studies } = await index("ignore");
+  await studies.recordInstances([1, 2, 3, 4, 5, 6].map((n) => record(n)));
+  const uid = (n: number) => `2.25.300.${n}`;
+  const numbers = async (only?: string[]) =>
+    (await studies.studyInstances("2.25.100", only)).map((i) => i.instanceNumber);
+  assert.deepEqual(await numbers(), [1, 3, 5, 2, 4, 6]);
+  assert.deepEqual(await numbers([uid(4), uid(1), uid(5), "2.25.999"]), [1, 5, 4]);
+  assert.deepEqual(await numbers([]), []);
+  // Past the SQL parameter bound the whole study is read and filtered: the same answer.
+  const many = [uid(6), uid(3), ...Array.from({ length: 1500 }, (_, i) => `2.25.9.${i}`)];
+  assert.deepEqual(await numbers(many), [3, 6]);
+  await database.close();
+});
+
 Deno.test("a second copy of a SOP instance never makes a second row; policy decides which copy stays", async () => {
   for (const policy of ["ignore", "replace"] as const) {
     const { database, index: studies } = await index(policy);
