@@ -25,7 +25,6 @@ export function nodeSqliteDialect(
   durable = true,
 ): {
   dialect: SqliteDialect;
-  raw: DatabaseSync;
   /**
    * Runs `statements` in one transaction committed with `synchronous = NORMAL` (no flush), then
    * restores the connection's setting. All synchronous: nothing else runs on the connection
@@ -79,5 +78,5 @@ export function nodeSqliteDialect(
     return true;
   };
   // deno-lint-ignore no-explicit-any
-  return { dialect: new SqliteDialect({ database: database as any }), raw, commitUnflushed };
+  return { dialect: new SqliteDialect({ database: database as any }), commitUnflushed };
 }

@@ -1,4 +1,4 @@
-import type { CompiledQuery, Kysely, Selectable } from "kysely";
+import type { CompiledQuery, Kysely, Selectable, Updateable } from "kysely";
 import { type Clock, type Logger, newId, systemClock } from "../core/mod.ts";
 import { type DatabaseSchema, executeInTransaction } from "../db/mod.ts";
 import { retryDelay } from "./backoff.ts";
@@ -258,16 +258,25 @@ export function createTransferQueue(options: TransferQueueOptions) {
     });
   }
 
-  // The job's state, its attempt's outcome and the breaker change in one transaction (one flush).
-  async function finishAttempt(
-    q: Kysely<DatabaseSchema>,
-    id: string,
-    attempt: number,
+  /**
+   * Ends an attempt: the job's new fields, the attempt's outcome and, when `failed` is given, the
+   * destination's breaker, in one transaction (one flush).
+   */
+  async function endAttempt(
+    claimed: JobRow,
+    job: Updateable<DatabaseSchema["transfer_jobs"]>,
     outcome: TransferAttempt["outcome"],
     error: string | null,
+    failed?: boolean,
   ) {
-    await q.updateTable("transfer_attempts").set({ ended_at: nowIso(), outcome, error })
-      .where("job_id", "=", id).where("attempt", "=", attempt).execute();
+    await db.transaction().execute(async (tx) => {
+      await tx.updateTable("transfer_jobs")
+        .set({ ...job, lease_owner: null, lease_until: null, updated_at: nowIso() })
+        .where("id", "=", claimed.id).execute();
+      await tx.updateTable("transfer_attempts").set({ ended_at: nowIso(), outcome, error })
+        .where("job_id", "=", claimed.id).where("attempt", "=", claimed.attempts).execute();
+      if (failed !== undefined) await setBreaker(tx, claimed.destination, failed);
+    });
   }
 
   async function setBreaker(
@@ -339,23 +348,13 @@ export function createTransferQueue(options: TransferQueueOptions) {
         ? undefined
         : await handler(context);
       const state: JobState = outcome?.waitForAck ? "waiting-ack" : "done";
-      await db.transaction().execute(async (tx) => {
-        await tx.updateTable("transfer_jobs").set({
-          state,
-          lease_owner: null,
-          lease_until: null,
-          last_error: null,
-          updated_at: nowIso(),
-        }).where("id", "=", claimed.id).execute();
-        await finishAttempt(
-          tx,
-          claimed.id,
-          attempt,
-          state === "done" ? "delivered" : "waiting-ack",
-          null,
-        );
-        await setBreaker(tx, claimed.destination, false);
-      });
+      await endAttempt(
+        claimed,
+        { state, last_error: null },
+        state === "done" ? "delivered" : "waiting-ack",
+        null,
+        false,
+      );
       const finished = await toJob(await row(claimed.id));
       await emit({
         kind: state === "done" ? "delivered" : "waiting-ack",
@@ -367,15 +366,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
       const message = error instanceof Error ? error.message : String(error);
       if (abort.signal.aborted) {
         // Stopping: give the job back untouched, it resumes at the next start.
-        await db.transaction().execute(async (tx) => {
-          await tx.updateTable("transfer_jobs").set({
-            state: "queued",
-            lease_owner: null,
-            lease_until: null,
-            updated_at: nowIso(),
-          }).where("id", "=", claimed.id).execute();
-          await finishAttempt(tx, claimed.id, attempt, "interrupted", message);
-        });
+        await endAttempt(claimed, { state: "queued" }, "interrupted", message);
         return;
       }
       const permanent = error instanceof TransferPermanentError;
@@ -383,18 +374,17 @@ export function createTransferQueue(options: TransferQueueOptions) {
       const delay = retryDelay(retry, attempt, random);
       const dead = permanent || expired ||
         new Date(clock.now().getTime() + delay).toISOString() > claimed.expires_at;
-      await db.transaction().execute(async (tx) => {
-        await tx.updateTable("transfer_jobs").set({
+      await endAttempt(
+        claimed,
+        {
           state: dead ? "dead" : "failed",
           next_attempt_at: dead ? claimed.next_attempt_at : later(delay),
-          lease_owner: null,
-          lease_until: null,
           last_error: message,
-          updated_at: nowIso(),
-        }).where("id", "=", claimed.id).execute();
-        await finishAttempt(tx, claimed.id, attempt, dead ? "dead" : "failed", message);
-        if (!permanent) await setBreaker(tx, claimed.destination, true);
-      });
+        },
+        dead ? "dead" : "failed",
+        message,
+        permanent ? undefined : true,
+      );
       log.warn(dead ? "transfer job given up" : "transfer attempt failed; will retry", {
         jobId: claimed.id,
         destination: claimed.destination,
