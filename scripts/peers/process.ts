@@ -136,16 +136,23 @@ export async function isListening(port: number, hostname = "127.0.0.1"): Promise
   }
 }
 
+/** Ports freePort returned in this process (see there). */
+const handedOut = new Set<number>();
+
 /**
  * A port that was free a moment ago. Picked below Linux's ephemeral range (32768-60999): a port
  * the kernel hands out for "port 0" listeners and outgoing connections could otherwise be taken
- * again between this check and the peer's bind (seen once in CI as AddrInUse).
+ * again between this check and the peer's bind (seen once in CI as AddrInUse). Nor is a port
+ * handed out twice: two callers picking the same one before either binds was seen in CI too.
  */
 export function freePort(): number {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 12000);
+    // Free now but not yet bound by whoever asked for it: never hand the same port out twice.
+    if (handedOut.has(port)) continue;
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();
+      handedOut.add(port);
       return port;
     } catch {
       // taken: try another
