@@ -4,9 +4,9 @@
  * into "retry later" or "give up" for the transfer queue.
  */
 import { rootCertificates } from "node:tls";
-import nodemailer from "nodemailer";
 import type { Logger } from "../core/mod.ts";
 import { checkedMessage } from "./canonical.ts";
+import { CanonicalMessageConnection } from "./connection.ts";
 import {
   MailFormatError,
   MailPermanentError,
@@ -92,6 +92,13 @@ interface NodemailerError extends Error {
   recipient?: string;
 }
 
+/** What nodemailer's connection reports after the server took the message. */
+interface SentInfo {
+  accepted?: unknown[];
+  rejectedErrors?: unknown[];
+  response: string;
+}
+
 const tlsCodes = /CERT|SELF_SIGNED|UNABLE_TO_|ALTNAME|HOSTNAME|TLS|SSL/i;
 
 /** Sorts a nodemailer failure into our named errors (RFC 5321 §4.2.1: 4yz temporary, 5yz not). */
@@ -153,7 +160,7 @@ export function createMailSender(options: MailSenderOptions): MailSender {
 
   async function attempt(route: MailRoute, to: string[], message: MailMessage) {
     const checked = checkedMessage(message.raw);
-    const transport = nodemailer.createTransport({
+    const connection = new CanonicalMessageConnection({
       host: route.host,
       port: route.port,
       secure: false,
@@ -170,16 +177,29 @@ export function createMailSender(options: MailSenderOptions): MailSender {
         minVersion: "TLSv1.2",
       },
     });
+    let sent = false;
     try {
-      const info = await transport.sendMail({
-        envelope: { from: options.from, to },
-        raw: checked.stream,
+      const info = await new Promise<SentInfo>((resolve, reject) => {
+        // Kept for the connection's life: a late error (during QUIT) must not go uncaught.
+        connection.on("error", reject);
+        connection.once("end", () => reject(new Error("connection closed")));
+        connection.connect((error?: Error | null) => {
+          if (error) return reject(error);
+          connection.send(
+            { from: options.from, to },
+            checked.stream,
+            (error, info) => error ? reject(error) : resolve(info as SentInfo),
+          );
+        });
       });
+      sent = true;
       return info;
     } catch (e) {
       throw Object.assign(classify(e, route.host), { started: checked.started() });
     } finally {
-      transport.close();
+      // QUIT after a delivery (RFC 5321 §4.1.1.10); after a failure the socket just closes.
+      if (sent) connection.quit();
+      else connection.close();
     }
   }
 

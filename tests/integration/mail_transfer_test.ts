@@ -8,6 +8,7 @@ import { missing } from "../support/peers.ts";
 import { createMailBench, ourAddress, syntheticMessage } from "../support/mail_fixtures.ts";
 import { createSmimeFixture, mimeEntity } from "../support/smime_fixture.ts";
 import { newMessageId, outerHeaders } from "../../modules/mail/mod.ts";
+import { fastStuffingCount } from "../../modules/mail/connection.ts";
 import { open, seal } from "../../modules/smime/mod.ts";
 
 const ignore = missing("openssl");
@@ -21,6 +22,7 @@ Deno.test({
     try {
       const message = syntheticMessage(30 * 1024 * 1024, 7);
       const expected = await message.digest();
+      const fastBefore = fastStuffingCount();
       const result = await bench.sender(receiver.port).send({
         to: ourAddress,
         messageId: "<m7@zkh-a.example>",
@@ -28,6 +30,8 @@ Deno.test({
       });
       assert.deepEqual(result.accepted, [ourAddress]);
       assert.deepEqual(result.rejected, []);
+      // The dots went through our stuffing, not nodemailer's byte loop (see mail/connection.ts).
+      assert.equal(fastStuffingCount(), fastBefore + 1);
       const id = result.response.match(/stored as (\S+)/)?.[1];
       assert.ok(id, result.response);
       assert.match(result.response, /^250 2\.6\.0 Ok: stored as /);
