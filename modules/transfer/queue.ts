@@ -75,6 +75,8 @@ export function createTransferQueue(options: TransferQueueOptions) {
     ((queries: readonly CompiledQuery[]) => executeInTransaction(db, queries));
   /** Kinds that may run fewer jobs at once than `concurrency` (see `register`). */
   const kindLimits = new Map<string, number>();
+  /** Kinds that run in a lane of their own, beside the shared `concurrency` (see `register`). */
+  const ownLanes = new Set<string>();
   const active = new Map<
     string,
     { kind: string; abort: AbortController; done: Promise<void> }
@@ -195,8 +197,13 @@ export function createTransferQueue(options: TransferQueueOptions) {
   /** The registered kinds that are below their own limit of jobs at once. */
   function claimableKinds(): string[] {
     const running = new Map<string, number>();
-    for (const { kind } of active.values()) running.set(kind, (running.get(kind) ?? 0) + 1);
+    let shared = 0;
+    for (const { kind } of active.values()) {
+      running.set(kind, (running.get(kind) ?? 0) + 1);
+      if (!ownLanes.has(kind)) shared++;
+    }
     return [...handlers.keys()].filter((kind) =>
+      (ownLanes.has(kind) || shared < concurrency) &&
       (running.get(kind) ?? 0) < (kindLimits.get(kind) ?? Infinity)
     );
   }
@@ -416,7 +423,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
     pumping = (async () => {
       do {
         pumpAgain = false;
-        while (started && active.size < concurrency) {
+        while (started) {
           const claimed = await claim();
           if (!claimed) break;
           const abort = new AbortController();
@@ -470,12 +477,23 @@ export function createTransferQueue(options: TransferQueueOptions) {
     /**
      * Registers the handler for a job kind ("dicom", "peer"); replaces an earlier one.
      * `concurrency`: at most this many jobs of the kind at once (within the queue's own limit),
-     * for work that holds much memory per job.
+     * for work that holds much memory per job. `ownLane`: the kind's jobs run beside the queue's
+     * limit instead of within it (default one at a time), so work of other kinds queued before
+     * them never keeps them waiting, nor they it.
      */
-    register(kind: string, handler: JobHandler, limits: { concurrency?: number } = {}): void {
+    register(
+      kind: string,
+      handler: JobHandler,
+      limits: { concurrency?: number; ownLane?: boolean } = {},
+    ): void {
       handlers.set(kind, handler);
       if (limits.concurrency !== undefined) kindLimits.set(kind, Math.max(1, limits.concurrency));
       else kindLimits.delete(kind);
+      // A lane of its own needs a bound of its own.
+      if (limits.ownLane) {
+        ownLanes.add(kind);
+        kindLimits.set(kind, Math.max(1, limits.concurrency ?? 1));
+      } else ownLanes.delete(kind);
       wake();
     },
 

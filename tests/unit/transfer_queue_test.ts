@@ -256,3 +256,42 @@ Deno.test("a kind registered with its own limit runs that many jobs at once; oth
   assert.equal(jobs.filter((j) => j.state === "done").length, 8);
   await database.close();
 });
+
+Deno.test("a kind in its own lane starts at once while the shared slots are busy, and takes none of them", async () => {
+  const { database, queue } = await setup({ concurrency: 2 });
+  const running = new Map<string, number>();
+  const most = new Map<string, number>();
+  const started: string[] = [];
+  const slow =
+    (kind: string, ms: number) => async ({ job }: { job: { subject: string | null } }) => {
+      started.push(`${kind}:${job.subject}`);
+      running.set(kind, (running.get(kind) ?? 0) + 1);
+      most.set(kind, Math.max(most.get(kind) ?? 0, running.get(kind)!));
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      running.set(kind, running.get(kind)! - 1);
+    };
+  // Four long dicom jobs queued before the inbound ones: in the shared slots the inbound jobs
+  // would wait for two of them to end.
+  for (let n = 0; n < 4; n++) {
+    await queue.enqueue({ kind: "dicom", destination: "PACS", subject: `study-${n}` });
+  }
+  for (let n = 0; n < 3; n++) {
+    await queue.enqueue({ kind: "inbound", destination: "mail-in", subject: `message-${n}` });
+  }
+  queue.register("dicom", slow("dicom", 60));
+  queue.register("inbound", slow("inbound", 5), { ownLane: true });
+  await queue.drain();
+  assert.equal(most.get("inbound"), 1, "one at a time by default");
+  assert.equal(most.get("dicom"), 2, "both shared slots still go to dicom jobs");
+  // All three inbound jobs ran while the first two dicom jobs (60 ms) were still running.
+  assert.deepEqual(started.slice(0, 5).sort(), [
+    "dicom:study-0",
+    "dicom:study-1",
+    "inbound:message-0",
+    "inbound:message-1",
+    "inbound:message-2",
+  ]);
+  const jobs = await queue.list();
+  assert.equal(jobs.filter((j) => j.state === "done").length, 7);
+  await database.close();
+});
