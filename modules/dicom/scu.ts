@@ -305,11 +305,17 @@ export function isStored(status: number | null): boolean {
   return status === 0x0000 || status === 0xb000 || status === 0xb006 || status === 0xb007;
 }
 
+/** An object's dataset, opened: its bytes, and how to let go of it unsent. */
+interface OpenedDataset {
+  chunks: AsyncIterable<Uint8Array>;
+  discard(): Promise<void>;
+}
+
 interface Sendable {
   sopClassUid: string;
   sopInstanceUid: string;
   transferSyntaxUid: string;
-  dataset(): Promise<AsyncIterable<Uint8Array>>;
+  dataset(): Promise<OpenedDataset>;
   /** See StoreObject.handOver. */
   handOver?: boolean;
 }
@@ -350,13 +356,27 @@ async function storeOver(
   const association = await open(options, contexts);
   const onAbort = () => void association.abort(0, 0);
   signal?.addEventListener("abort", onAbort);
+  const contextFor = (object: Sendable) => {
+    const contextId = contextOf.get(`${object.sopClassUid}|${object.transferSyntaxUid}`)!;
+    const accepted = association.contexts.get(contextId);
+    return accepted?.transferSyntax === object.transferSyntaxUid ? contextId : undefined;
+  };
+  const sendable = objects.filter((object) => contextFor(object) !== undefined);
+  // The next object is opened while this one is on the wire and in the PACS: opening a spool
+  // object (file, header, key) otherwise waited for each response, on a busy event loop too.
+  let next: Promise<OpenedDataset> | undefined;
+  const prepare = (at: number) => {
+    next = sendable[at]?.dataset();
+    next?.catch(() => {});
+  };
   try {
     let messageId = 0;
+    let sent = 0;
+    prepare(0);
     for (const object of objects) {
       signal?.throwIfAborted();
-      const contextId = contextOf.get(`${object.sopClassUid}|${object.transferSyntaxUid}`)!;
-      const accepted = association.contexts.get(contextId);
-      if (!accepted || accepted.transferSyntax !== object.transferSyntaxUid) {
+      const contextId = contextFor(object);
+      if (contextId === undefined) {
         await onResult({
           sopInstanceUid: object.sopInstanceUid,
           status: null,
@@ -366,7 +386,9 @@ async function storeOver(
         continue;
       }
       messageId = (messageId + 1) & 0xffff;
-      const dataset = await object.dataset();
+      const dataset = await next!;
+      next = undefined;
+      prepare(++sent);
       await association.sendCommand(contextId, {
         commandField: CommandField.cStoreRq,
         messageId,
@@ -375,7 +397,7 @@ async function storeOver(
         affectedSopInstanceUid: object.sopInstanceUid,
         commandDataSetType: 0x0000,
       });
-      await association.sendFragments(contextId, false, evenChunks(dataset), true, {
+      await association.sendFragments(contextId, false, evenChunks(dataset.chunks), true, {
         handOver: object.handOver,
       });
       const response = await awaitResponse(association, messageId);
@@ -391,6 +413,9 @@ async function storeOver(
     throw error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    // Opened ahead and never sent (an error, an abort): closed, not left to the collector.
+    const unsent = await next?.catch(() => undefined);
+    await unsent?.discard();
   }
 }
 
@@ -417,7 +442,13 @@ export async function cStoreObjects(options: CStoreObjectsOptions): Promise<Stor
   options.objects.forEach((object, i) =>
     sendables[i % lanes].push({
       ...object,
-      dataset: async () => datasetOfPart10(await object.open(), object.handOver),
+      dataset: async () => {
+        const stream = await object.open();
+        return {
+          chunks: datasetOfPart10(stream, object.handOver),
+          discard: () => stream.cancel().catch(() => {}),
+        };
+      },
     })
   );
   const record = async (result: StoreObjectResult) => {
@@ -453,7 +484,12 @@ export async function cStore(options: CStoreOptions): Promise<CStoreResult[]> {
     options,
     heads.map((head) => ({
       ...head,
-      dataset: () => Promise.resolve(fileBytes(head.file, head.datasetOffset)),
+      // Opened only when read: nothing to let go of.
+      dataset: () =>
+        Promise.resolve({
+          chunks: fileBytes(head.file, head.datasetOffset),
+          discard: () => Promise.resolve(),
+        }),
       handOver: true,
     })),
     (r) => void results.push({ file: fileOf.get(r.sopInstanceUid) ?? "", ...r }),

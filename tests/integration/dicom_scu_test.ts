@@ -223,3 +223,81 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "SCU: the next object is opened while the previous one is in the PACS, and one opened ahead of an abort is closed",
+  ignore,
+  fn: async () => {
+    using dir = tempDir();
+    Deno.mkdirSync(`${dir.path}/out`);
+    const { files } = writeSyntheticStudy(`${dir.path}/in`, { instances: 3, rows: 64, cols: 64 });
+    const storescp = new Deno.Command("storescp", {
+      args: ["-aet", "PACS", "+B", "-od", `${dir.path}/out`, "-fe", ".dcm", "12124"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const options = { host: "127.0.0.1", port: 12124, callingAe: "BEELDPOORT", calledAe: "PACS" };
+      for (let i = 0; i < 50 && await cEcho(options).catch(() => -1) !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const events: string[] = [];
+      const objectsOf = () =>
+        files.map((file, i) => {
+          const head = readPart10Header(Deno.readFileSync(file));
+          return {
+            sopClassUid: head.sopClassUid,
+            sopInstanceUid: head.sopInstanceUid,
+            transferSyntaxUid: head.transferSyntaxUid,
+            open: () => {
+              events.push(`open ${i}`);
+              const bytes = Deno.readFileSync(file);
+              return Promise.resolve(
+                new ReadableStream<Uint8Array>({
+                  start(controller) {
+                    controller.enqueue(bytes);
+                    controller.close();
+                  },
+                  cancel: () => void events.push(`closed ${i}`),
+                }),
+              );
+            },
+          };
+        });
+      const names = new Map(objectsOf().map((o, i) => [o.sopInstanceUid, i]));
+      const results = await cStoreObjects({
+        ...options,
+        objects: objectsOf(),
+        onResult: (r) => void events.push(`stored ${names.get(r.sopInstanceUid)}`),
+      });
+      assert.deepEqual(results.map((r) => r.status), [0, 0, 0]);
+      const opened = events.filter((e) => !e.startsWith("closed"));
+      assert.deepEqual(opened, ["open 0", "open 1", "stored 0", "open 2", "stored 1", "stored 2"]);
+
+      // Aborted once the first is stored: the second, opened ahead, is closed and never sent.
+      events.length = 0;
+      const abort = new AbortController();
+      await assert.rejects(
+        cStoreObjects({
+          ...options,
+          objects: objectsOf(),
+          signal: abort.signal,
+          onResult: (r) => {
+            events.push(`stored ${names.get(r.sopInstanceUid)}`);
+            abort.abort(new Error("operator stop"));
+          },
+        }),
+      );
+      assert.deepEqual(events.filter((e) => e !== "closed 0"), [
+        "open 0",
+        "open 1",
+        "stored 0",
+        "closed 1",
+      ]);
+    } finally {
+      storescp.kill("SIGTERM");
+      await storescp.status;
+    }
+  },
+});
