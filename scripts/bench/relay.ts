@@ -102,6 +102,11 @@ console.log(`direct: storescu -> Orthanc ${directRuns[0]} s`);
 const work = tempDir("bp-bench-relay-gw-");
 const pair = await createGatewayPair(work.path, {
   envB: importIntoPacs,
+  // B imports into its Orthanc over two associations, as a hospital would set up for its own PACS
+  // (Orthanc runs 4 DICOM operations at once by default): with one, each import waited for every
+  // C-STORE response on B's busy event loop and trailed the parts (4000 instances: 66.3 and
+  // 67.9 s against 58.8 and 60.2 s with two; docs/benchmarks.md, ninth session).
+  pacsAssociations: 2,
   env: {
     BEELDPOORT_SPOOL__DURABILITY: "fsync",
     BEELDPOORT_LOG__LEVEL: "info",

@@ -60,6 +60,8 @@ export interface GatewayPairOptions {
    * are Beeldpoort); false sends the XDM zip in base64, as to any other peer.
    */
   binaryContent?: boolean;
+  /** Associations B's import into its Orthanc opens in parallel (destination "PACS"; default 1). */
+  pacsAssociations?: number;
 }
 
 /** The demo's two gateways, their PKI and B's Orthanc. */
@@ -235,6 +237,7 @@ export async function createGatewayPair(
     orthanc.aeTitle,
     "127.0.0.1",
     String(orthanc.dicomPort),
+    ...(options.pacsAssociations ? ["--associations", String(options.pacsAssociations)] : []),
   );
   if (options.rule ?? true) {
     const rulePath = join(root, "rule-a.json");
