@@ -36,7 +36,12 @@ export function nodeSqliteDialect(
   const raw = new DatabaseSync(path);
   for (const pragma of connectionPragmas(durable)) raw.exec(pragma);
   const statements = new Map<string, StatementSync>();
-  const prepare = (sql: string) => {
+  const prepare = (text: string) => {
+    // Kysely begins DEFERRED: a transaction that reads and then writes fails at once with
+    // "database is locked" (no busy wait) when another process wrote in between, as two CLI
+    // commands migrating at the same time did beside a running appliance. IMMEDIATE takes the
+    // write lock at BEGIN, where busy_timeout waits for it.
+    const sql = text === "begin" ? "begin immediate" : text;
     let statement = statements.get(sql);
     if (!statement) {
       statement = raw.prepare(sql);

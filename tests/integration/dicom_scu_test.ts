@@ -14,6 +14,26 @@ import {
 
 const ignore = missing("storescp", "dcmcrle", "dcmcjpeg", "dcmconv");
 
+/** dcmtk storescp as "PACS" on `port`, writing into `out`; answers C-ECHO before this returns. */
+async function startStorescp(out: string, port: number, extra: string[] = []) {
+  const child = new Deno.Command("storescp", {
+    args: ["-aet", "PACS", "+B", ...extra, "-od", out, "-fe", ".dcm", String(port)],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const options = { host: "127.0.0.1", port, callingAe: "BEELDPOORT", calledAe: "PACS" };
+  for (let i = 0; i < 50 && await cEcho(options).catch(() => -1) !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    options,
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
 async function mixedFiles(dir: string): Promise<string[]> {
   const studyUid = newUid();
   const make = (name: string, ts: "explicit" | "implicit" = "explicit") => {
@@ -161,65 +181,42 @@ Deno.test({
     using dir = tempDir();
     Deno.mkdirSync(`${dir.path}/out`);
     const { files } = writeSyntheticStudy(`${dir.path}/in`, { instances: 2, rows: 256, cols: 256 });
-    const storescp = new Deno.Command("storescp", {
-      args: [
-        "-aet",
-        "PACS",
-        "+B",
-        "--max-pdu",
-        "16384",
-        "-od",
-        `${dir.path}/out`,
-        "-fe",
-        ".dcm",
-        "12123",
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    try {
-      const options = { host: "127.0.0.1", port: 12123, callingAe: "BEELDPOORT", calledAe: "PACS" };
-      for (let i = 0; i < 50 && await cEcho(options).catch(() => -1) !== 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+    await using scp = await startStorescp(`${dir.path}/out`, 12123, ["--max-pdu", "16384"]);
+    const options = scp.options;
+    const handed: Uint8Array[] = [];
+    const kept: Uint8Array[] = [];
+    // Chunks of 40,000 bytes: PDUs that straddle chunk boundaries, and a short last chunk.
+    const chunked = (file: string, into: Uint8Array[]) => () => {
+      const bytes = Deno.readFileSync(file);
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; at += 40_000) {
+        chunks.push(bytes.slice(at, at + 40_000));
       }
-      const handed: Uint8Array[] = [];
-      const kept: Uint8Array[] = [];
-      // Chunks of 40,000 bytes: PDUs that straddle chunk boundaries, and a short last chunk.
-      const chunked = (file: string, into: Uint8Array[]) => () => {
-        const bytes = Deno.readFileSync(file);
-        const chunks: Uint8Array[] = [];
-        for (let at = 0; at < bytes.length; at += 40_000) {
-          chunks.push(bytes.slice(at, at + 40_000));
-        }
-        into.push(...chunks);
-        return Promise.resolve(ReadableStream.from(chunks));
+      into.push(...chunks);
+      return Promise.resolve(ReadableStream.from(chunks));
+    };
+    const objects = files.map((file, i) => {
+      const head = readPart10Header(Deno.readFileSync(file));
+      return {
+        sopClassUid: head.sopClassUid,
+        sopInstanceUid: head.sopInstanceUid,
+        transferSyntaxUid: head.transferSyntaxUid,
+        open: chunked(file, i === 0 ? handed : kept),
+        handOver: i === 0,
       };
-      const objects = files.map((file, i) => {
-        const head = readPart10Header(Deno.readFileSync(file));
-        return {
-          sopClassUid: head.sopClassUid,
-          sopInstanceUid: head.sopInstanceUid,
-          transferSyntaxUid: head.transferSyntaxUid,
-          open: chunked(file, i === 0 ? handed : kept),
-          handOver: i === 0,
-        };
-      });
-      const results = await cStoreObjects({ ...options, objects });
-      assert.deepEqual(results.map((r) => r.status), [0, 0]);
-      assert.ok(handed.length > 3 && kept.length > 3);
-      assert.deepEqual(handed.map((c) => c.byteLength), handed.map(() => 0), "handed over: freed");
-      assert.ok(kept.every((c) => c.byteLength > 0), "not handed over: untouched");
-      for (const file of files) {
-        const uid = readPart10Header(Deno.readFileSync(file)).sopInstanceUid;
-        const got = [...Deno.readDirSync(`${dir.path}/out`)]
-          .map((e) => `${dir.path}/out/${e.name}`)
-          .find((p) => readPart10Header(Deno.readFileSync(p)).sopInstanceUid === uid);
-        assert.ok(got, `storescp holds ${uid}`);
-        assert.deepEqual(datasetBytes(got), datasetBytes(file));
-      }
-    } finally {
-      storescp.kill("SIGTERM");
-      await storescp.status;
+    });
+    const results = await cStoreObjects({ ...options, objects });
+    assert.deepEqual(results.map((r) => r.status), [0, 0]);
+    assert.ok(handed.length > 3 && kept.length > 3);
+    assert.deepEqual(handed.map((c) => c.byteLength), handed.map(() => 0), "handed over: freed");
+    assert.ok(kept.every((c) => c.byteLength > 0), "not handed over: untouched");
+    for (const file of files) {
+      const uid = readPart10Header(Deno.readFileSync(file)).sopInstanceUid;
+      const got = [...Deno.readDirSync(`${dir.path}/out`)]
+        .map((e) => `${dir.path}/out/${e.name}`)
+        .find((p) => readPart10Header(Deno.readFileSync(p)).sopInstanceUid === uid);
+      assert.ok(got, `storescp holds ${uid}`);
+      assert.deepEqual(datasetBytes(got), datasetBytes(file));
     }
   },
 });
@@ -232,72 +229,60 @@ Deno.test({
     using dir = tempDir();
     Deno.mkdirSync(`${dir.path}/out`);
     const { files } = writeSyntheticStudy(`${dir.path}/in`, { instances: 3, rows: 64, cols: 64 });
-    const storescp = new Deno.Command("storescp", {
-      args: ["-aet", "PACS", "+B", "-od", `${dir.path}/out`, "-fe", ".dcm", "12124"],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    try {
-      const options = { host: "127.0.0.1", port: 12124, callingAe: "BEELDPOORT", calledAe: "PACS" };
-      for (let i = 0; i < 50 && await cEcho(options).catch(() => -1) !== 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const events: string[] = [];
-      const objectsOf = () =>
-        files.map((file, i) => {
-          const head = readPart10Header(Deno.readFileSync(file));
-          return {
-            sopClassUid: head.sopClassUid,
-            sopInstanceUid: head.sopInstanceUid,
-            transferSyntaxUid: head.transferSyntaxUid,
-            open: () => {
-              events.push(`open ${i}`);
-              const bytes = Deno.readFileSync(file);
-              return Promise.resolve(
-                new ReadableStream<Uint8Array>({
-                  start(controller) {
-                    controller.enqueue(bytes);
-                    controller.close();
-                  },
-                  cancel: () => void events.push(`closed ${i}`),
-                }),
-              );
-            },
-          };
-        });
-      const names = new Map(objectsOf().map((o, i) => [o.sopInstanceUid, i]));
-      const results = await cStoreObjects({
+    await using scp = await startStorescp(`${dir.path}/out`, 12124);
+    const options = scp.options;
+    const events: string[] = [];
+    const objectsOf = () =>
+      files.map((file, i) => {
+        const head = readPart10Header(Deno.readFileSync(file));
+        return {
+          sopClassUid: head.sopClassUid,
+          sopInstanceUid: head.sopInstanceUid,
+          transferSyntaxUid: head.transferSyntaxUid,
+          open: () => {
+            events.push(`open ${i}`);
+            const bytes = Deno.readFileSync(file);
+            return Promise.resolve(
+              new ReadableStream<Uint8Array>({
+                start(controller) {
+                  controller.enqueue(bytes);
+                  controller.close();
+                },
+                cancel: () => void events.push(`closed ${i}`),
+              }),
+            );
+          },
+        };
+      });
+    const names = new Map(objectsOf().map((o, i) => [o.sopInstanceUid, i]));
+    const results = await cStoreObjects({
+      ...options,
+      objects: objectsOf(),
+      onResult: (r) => void events.push(`stored ${names.get(r.sopInstanceUid)}`),
+    });
+    assert.deepEqual(results.map((r) => r.status), [0, 0, 0]);
+    const opened = events.filter((e) => !e.startsWith("closed"));
+    assert.deepEqual(opened, ["open 0", "open 1", "stored 0", "open 2", "stored 1", "stored 2"]);
+
+    // Aborted once the first is stored: the second, opened ahead, is closed and never sent.
+    events.length = 0;
+    const abort = new AbortController();
+    await assert.rejects(
+      cStoreObjects({
         ...options,
         objects: objectsOf(),
-        onResult: (r) => void events.push(`stored ${names.get(r.sopInstanceUid)}`),
-      });
-      assert.deepEqual(results.map((r) => r.status), [0, 0, 0]);
-      const opened = events.filter((e) => !e.startsWith("closed"));
-      assert.deepEqual(opened, ["open 0", "open 1", "stored 0", "open 2", "stored 1", "stored 2"]);
-
-      // Aborted once the first is stored: the second, opened ahead, is closed and never sent.
-      events.length = 0;
-      const abort = new AbortController();
-      await assert.rejects(
-        cStoreObjects({
-          ...options,
-          objects: objectsOf(),
-          signal: abort.signal,
-          onResult: (r) => {
-            events.push(`stored ${names.get(r.sopInstanceUid)}`);
-            abort.abort(new Error("operator stop"));
-          },
-        }),
-      );
-      assert.deepEqual(events.filter((e) => e !== "closed 0"), [
-        "open 0",
-        "open 1",
-        "stored 0",
-        "closed 1",
-      ]);
-    } finally {
-      storescp.kill("SIGTERM");
-      await storescp.status;
-    }
+        signal: abort.signal,
+        onResult: (r) => {
+          events.push(`stored ${names.get(r.sopInstanceUid)}`);
+          abort.abort(new Error("operator stop"));
+        },
+      }),
+    );
+    assert.deepEqual(events.filter((e) => e !== "closed 0"), [
+      "open 0",
+      "open 1",
+      "stored 0",
+      "closed 1",
+    ]);
   },
 });
