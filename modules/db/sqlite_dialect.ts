@@ -17,6 +17,14 @@ const connectionPragmas = (durable: boolean) => [
 ];
 
 /**
+ * How every transaction begins, Kysely's and commitUnflushed's. Kysely's own "begin" is DEFERRED: a
+ * transaction that reads and then writes fails at once with "database is locked" (no busy wait)
+ * when another process wrote in between, as two CLI commands migrating at the same time did beside
+ * a running appliance. IMMEDIATE takes the write lock at BEGIN, where busy_timeout waits for it.
+ */
+const beginTransaction = "BEGIN IMMEDIATE";
+
+/**
  * Kysely's SqliteDialect expects a better-sqlite3 shaped object; node:sqlite statements take spread
  * parameters and report columns instead of `reader`. This adapter bridges the two.
  */
@@ -37,11 +45,7 @@ export function nodeSqliteDialect(
   for (const pragma of connectionPragmas(durable)) raw.exec(pragma);
   const statements = new Map<string, StatementSync>();
   const prepare = (text: string) => {
-    // Kysely begins DEFERRED: a transaction that reads and then writes fails at once with
-    // "database is locked" (no busy wait) when another process wrote in between, as two CLI
-    // commands migrating at the same time did beside a running appliance. IMMEDIATE takes the
-    // write lock at BEGIN, where busy_timeout waits for it.
-    const sql = text === "begin" ? "begin immediate" : text;
+    const sql = text === "begin" ? beginTransaction : text;
     let statement = statements.get(sql);
     if (!statement) {
       statement = raw.prepare(sql);
@@ -69,7 +73,7 @@ export function nodeSqliteDialect(
     if (raw.isTransaction) return false;
     raw.exec(synchronousPragma(false));
     try {
-      raw.exec("BEGIN");
+      raw.exec(beginTransaction);
       try {
         for (const statement of statements) prepare(statement.sql).run(statement.parameters);
         raw.exec("COMMIT");

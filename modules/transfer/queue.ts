@@ -487,13 +487,12 @@ export function createTransferQueue(options: TransferQueueOptions) {
       limits: { concurrency?: number; ownLane?: boolean } = {},
     ): void {
       handlers.set(kind, handler);
-      if (limits.concurrency !== undefined) kindLimits.set(kind, Math.max(1, limits.concurrency));
-      else kindLimits.delete(kind);
       // A lane of its own needs a bound of its own.
-      if (limits.ownLane) {
-        ownLanes.add(kind);
-        kindLimits.set(kind, Math.max(1, limits.concurrency ?? 1));
-      } else ownLanes.delete(kind);
+      const limit = limits.concurrency ?? (limits.ownLane ? 1 : undefined);
+      if (limit !== undefined) kindLimits.set(kind, Math.max(1, limit));
+      else kindLimits.delete(kind);
+      if (limits.ownLane) ownLanes.add(kind);
+      else ownLanes.delete(kind);
       wake();
     },
 
