@@ -150,6 +150,7 @@ export async function startRelay(
     routes: parseMailRoutes(config.mail.routes),
     trustedCas,
     trustPublicCas: trustedCas.length === 0,
+    keepConnectionsMs: config.mail.keepConnectionsSeconds * 1000,
     log: deps.log.child({ module: "mail-sender" }),
   });
   // A 5xx is final for the delivery job; anything else (4xx, TLS, network) retries with backoff.
@@ -426,6 +427,7 @@ export async function startRelay(
     async stop() {
       clearInterval(timer);
       await sweeping;
+      sender.close();
       await receiver?.close();
       await mailbox?.close();
     },

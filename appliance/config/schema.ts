@@ -60,6 +60,7 @@ export interface Config {
     rateLimitPerMinute: number;
     smarthost: string;
     routes: string;
+    keepConnectionsSeconds: number;
     trustedCaFile: string;
     imapUrl: string;
     imapUser: string;
@@ -475,6 +476,14 @@ export const configSchema: Record<string, FieldSpec> = {
       "Fixed next hops by recipient domain, `domain=host:port[/name]` separated by commas (peers without MX records, tests).",
     pattern: /^([0-9A-Za-z.\-]+=[0-9A-Za-z.\-:\/]+(,[0-9A-Za-z.\-]+=[0-9A-Za-z.\-:\/]+)*)?$/,
     patternText: "domain=host:port pairs separated by commas (or empty)",
+  },
+  "mail.keepConnectionsSeconds": {
+    type: "integer",
+    default: 2,
+    min: 0,
+    max: 300,
+    description:
+      "Keep an SMTP connection to a peer open this long after a message, for the next one (as an MTA's connection cache does). 0: a new connection for every message.",
   },
   "mail.trustedCaFile": {
     type: "string",

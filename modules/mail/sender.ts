@@ -5,7 +5,7 @@
  */
 import { rootCertificates } from "node:tls";
 import type { Logger } from "../core/mod.ts";
-import { checkedMessage } from "./canonical.ts";
+import { type CheckedMessage, checkedMessage } from "./canonical.ts";
 import { CanonicalMessageConnection } from "./connection.ts";
 import {
   MailFormatError,
@@ -15,6 +15,7 @@ import {
   MailTlsError,
 } from "./errors.ts";
 import { type MailHop, type MailRoute, routesFor } from "./routes.ts";
+import { createSessionCache } from "./session_cache.ts";
 
 /** How to reach other gateways. */
 export interface MailSenderOptions {
@@ -40,6 +41,11 @@ export interface MailSenderOptions {
   /** Connect + greeting timeout, default 30 s; idle timeout during the exchange, default 5 min. */
   readonly connectTimeoutMs?: number;
   readonly socketTimeoutMs?: number;
+  /**
+   * Keep a connection open this long after a message for the next one to the same host (see
+   * session_cache.ts); 0 or absent: one connection per message. Call `close` when done.
+   */
+  readonly keepConnectionsMs?: number;
   /** Replaces node:dns resolveMx (tests). */
   readonly resolveMx?: (domain: string) => Promise<{ exchange: string; priority: number }[]>;
   readonly log: Logger;
@@ -80,6 +86,8 @@ export interface MailSendResult {
 /** Sends messages; see `createMailSender`. */
 export interface MailSender {
   send(message: MailMessage): Promise<MailSendResult>;
+  /** Quits the connections kept open for reuse (`keepConnectionsMs`). */
+  close(): void;
 }
 
 interface NodemailerError extends Error {
@@ -135,8 +143,9 @@ function domainOf(address: string): string {
 }
 
 /**
- * Creates a sender. Each `send` opens a connection, insists on STARTTLS with a certificate that
- * verifies against `trustedCas` and names the host, and sends `raw` unchanged.
+ * Creates a sender. Each `send` opens a connection (or takes one kept open, `keepConnectionsMs`),
+ * insists on STARTTLS with a certificate that verifies against `trustedCas` and names the host,
+ * and sends `raw` unchanged.
  *
  * @example
  * ```ts
@@ -158,8 +167,12 @@ export function createMailSender(options: MailSenderOptions): MailSender {
   const ca = [...options.trustedCas, ...(options.trustPublicCas ? rootCertificates : [])];
   const log = options.log;
 
-  async function attempt(route: MailRoute, to: string[], message: MailMessage) {
-    const checked = checkedMessage(message.raw);
+  const sessions = options.keepConnectionsMs
+    ? createSessionCache<CanonicalMessageConnection>({ idleMs: options.keepConnectionsMs })
+    : null;
+
+  /** Connects, reads the greeting, says EHLO and completes STARTTLS (nodemailer's `connect`). */
+  function open(route: MailRoute): Promise<CanonicalMessageConnection> {
     const connection = new CanonicalMessageConnection({
       host: route.host,
       port: route.port,
@@ -177,29 +190,70 @@ export function createMailSender(options: MailSenderOptions): MailSender {
         minVersion: "TLSv1.2",
       },
     });
-    let sent = false;
-    try {
-      const info = await new Promise<SentInfo>((resolve, reject) => {
-        // Kept for the connection's life: a late error (during QUIT) must not go uncaught.
-        connection.on("error", reject);
-        connection.once("end", () => reject(new Error("connection closed")));
-        connection.connect((error?: Error | null) => {
-          if (error) return reject(error);
-          connection.send(
-            { from: options.from, to },
-            checked.stream,
-            (error, info) => error ? reject(error) : resolve(info as SentInfo),
-          );
-        });
+    // Kept for the connection's life: a late error (during QUIT, while cached) must not go
+    // uncaught. Errors during a transaction reach its own listener too.
+    connection.on("error", (error: Error) => {
+      log.debug("smtp connection error", { host: route.host, port: route.port, error });
+    });
+    return new Promise((resolve, reject) => {
+      const onEnd = () => reject(new Error("connection closed"));
+      connection.once("end", onEnd);
+      connection.once("error", reject);
+      connection.connect((error?: Error | null) => {
+        connection.off("end", onEnd);
+        connection.off("error", reject);
+        if (!error) return resolve(connection);
+        connection.close();
+        reject(error);
       });
-      sent = true;
+    });
+  }
+
+  /** One mail transaction on an open connection: MAIL FROM, RCPT TO, DATA, the final reply. */
+  function transact(
+    connection: CanonicalMessageConnection,
+    to: string[],
+    message: CheckedMessage,
+  ): Promise<SentInfo> {
+    return new Promise<SentInfo>((resolve, reject) => {
+      const onEnd = () => reject(new Error("connection closed"));
+      connection.on("error", reject);
+      connection.once("end", onEnd);
+      connection.send({ from: options.from, to }, message.stream, (error, info) => {
+        connection.off("error", reject);
+        connection.off("end", onEnd);
+        error ? reject(error) : resolve(info as SentInfo);
+      });
+    });
+  }
+
+  async function attempt(
+    route: MailRoute,
+    to: string[],
+    message: MailMessage,
+  ): Promise<SentInfo> {
+    const hop = `${route.host}:${route.port}/${route.servername}`;
+    const cached = sessions?.take(hop);
+    const checked = checkedMessage(message.raw);
+    let connection: CanonicalMessageConnection | undefined = cached;
+    try {
+      connection ??= await open(route);
+      const info = await transact(connection, to, checked);
+      // QUIT after a delivery (RFC 5321 §4.1.1.10), unless the next message may use it.
+      if (sessions) sessions.keep(hop, connection);
+      else connection.quit();
       return info;
     } catch (e) {
-      throw Object.assign(classify(e, route.host), { started: checked.started() });
-    } finally {
-      // QUIT after a delivery (RFC 5321 §4.1.1.10); after a failure the socket just closes.
-      if (sent) connection.quit();
-      else connection.close();
+      // After a failure the socket just closes.
+      connection?.close();
+      const error = classify(e, route.host);
+      // A cached session the server dropped in the meantime (its idle timeout, a restart) is no
+      // reason to wait for the next retry: the message is unread, so it goes out on a new one.
+      if (cached && error.temporary && !checked.started()) {
+        log.info("cached smtp session gone, reconnecting", { host: route.host, port: route.port });
+        return attempt(route, to, message);
+      }
+      throw Object.assign(error, { started: checked.started() });
     }
   }
 
@@ -263,6 +317,9 @@ export function createMailSender(options: MailSenderOptions): MailSender {
       }
       if (typeof message.raw !== "string") await message.raw.cancel().catch(() => {});
       throw last ?? new MailTemporaryError("no host to send to");
+    },
+    close() {
+      sessions?.close();
     },
   };
 }
