@@ -249,10 +249,12 @@ export class Association {
    * D.1: the variable field holds one PDV of 6 bytes header plus data). When `last` is set, the
    * final fragment carries the last-fragment bit.
    *
-   * Every PDU is built in one buffer, refilled once the PDU before it is written: a 0.5 MB
-   * instance to a peer that takes 16 KiB PDUs is 32 of them, each otherwise a buffer left to the
-   * garbage collector. With `handOver` the chunks own their buffers (as the spool's do), and each
-   * is freed as soon as its last fragment is written.
+   * PDUs are built into one batch buffer of up to 256 KiB and written together: a peer that takes
+   * 16 KiB PDUs (Orthanc, dcmtk's default) would otherwise cost a socket write per 16 KiB, measured
+   * at 1.4 s of the importing gateway's 20 s busy time for 0.5 GB. The buffer is refilled once the
+   * batch before it is written, so a 0.5 MB instance leaves no garbage behind. With `handOver` the
+   * chunks own their buffers (as the spool's do), and each is freed once its last fragment is
+   * copied into the batch.
    */
   async sendFragments(
     contextId: number,
@@ -264,13 +266,23 @@ export class Association {
     const limit = this.peerMaxPdu > 0 ? Math.min(this.peerMaxPdu, 1 << 20) : 1 << 20;
     // Even fragments: dcmtk rejects odd PDV lengths.
     const max = (limit - 6) & ~1;
-    let scratch: Uint8Array | null = null;
-    const sendPdv = async (data: Uint8Array, isLast: boolean) => {
-      if (!scratch || scratch.length < 12 + data.length) {
-        if (scratch) releaseBytes(scratch);
-        scratch = new Uint8Array(12 + data.length);
+    let batch: Uint8Array | null = null;
+    let filled = 0;
+    const flush = async () => {
+      if (filled === 0) return;
+      const bytes = batch!.subarray(0, filled);
+      filled = 0;
+      await this.send(bytes);
+    };
+    const addPdv = async (data: Uint8Array, isLast: boolean) => {
+      const length = 12 + data.length;
+      if (batch && filled + length > batch.length) await flush();
+      if (!batch || batch.length < length) {
+        if (batch) releaseBytes(batch);
+        batch = new Uint8Array(Math.max(batchBytes, length));
       }
-      await this.send(encodePData(contextId, isCommand, isLast, data, scratch));
+      encodePData(contextId, isCommand, isLast, data, batch.subarray(filled));
+      filled += length;
     };
     let held: Uint8Array | null = null;
     let heldChunk: Uint8Array | null = null;
@@ -278,8 +290,8 @@ export class Association {
       for await (const chunk of chunks) {
         for (let at = 0; at < chunk.length; at += max) {
           if (held) {
-            await sendPdv(held, false);
-            // Freed only once no fragment left to send lies in its buffer.
+            await addPdv(held, false);
+            // Freed only once no fragment left to copy lies in its buffer.
             if (options.handOver && heldChunk!.buffer !== chunk.buffer) releaseBytes(heldChunk!);
           }
           held = chunk.subarray(at, Math.min(chunk.length, at + max));
@@ -287,14 +299,18 @@ export class Association {
         }
       }
       if (held) {
-        await sendPdv(held, last);
+        await addPdv(held, last);
         if (options.handOver) releaseBytes(heldChunk!);
-      } else if (last) await sendPdv(new Uint8Array(0), true);
+      } else if (last) await addPdv(new Uint8Array(0), true);
+      await flush();
     } finally {
-      if (scratch) releaseBytes(scratch);
+      if (batch) releaseBytes(batch);
     }
   }
 }
+
+/** How many bytes of consecutive PDUs `sendFragments` writes at once. */
+const batchBytes = 256 * 1024;
 
 /** Waits for `promise` at most `ms`; the timer never outlives the wait. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
