@@ -143,6 +143,30 @@ function domainOf(address: string): string {
 }
 
 /**
+ * Runs one nodemailer step (`run` calls `done` once) and settles with it, or with the first error
+ * or close of the connection meanwhile; the listeners go when the step ends, so a connection kept
+ * for reuse does not collect them.
+ */
+function whileOpen<T>(
+  connection: CanonicalMessageConnection,
+  run: (done: (error?: Error | null, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onEnd = () => reject(new Error("connection closed"));
+    const cleanUp = () => {
+      connection.off("error", reject);
+      connection.off("end", onEnd);
+    };
+    connection.on("error", reject);
+    connection.once("end", onEnd);
+    run((error, value) => {
+      cleanUp();
+      error ? reject(error) : resolve(value as T);
+    });
+  });
+}
+
+/**
  * Creates a sender. Each `send` opens a connection (or takes one kept open, `keepConnectionsMs`),
  * insists on STARTTLS with a certificate that verifies against `trustedCas` and names the host,
  * and sends `raw` unchanged.
@@ -195,18 +219,11 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     connection.on("error", (error: Error) => {
       log.debug("smtp connection error", { host: route.host, port: route.port, error });
     });
-    return new Promise((resolve, reject) => {
-      const onEnd = () => reject(new Error("connection closed"));
-      connection.once("end", onEnd);
-      connection.once("error", reject);
-      connection.connect((error?: Error | null) => {
-        connection.off("end", onEnd);
-        connection.off("error", reject);
-        if (!error) return resolve(connection);
+    return whileOpen<void>(connection, (done) => connection.connect(done))
+      .then(() => connection, (error) => {
         connection.close();
-        reject(error);
+        throw error;
       });
-    });
   }
 
   /** One mail transaction on an open connection: MAIL FROM, RCPT TO, DATA, the final reply. */
@@ -215,16 +232,15 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     to: string[],
     message: CheckedMessage,
   ): Promise<SentInfo> {
-    return new Promise<SentInfo>((resolve, reject) => {
-      const onEnd = () => reject(new Error("connection closed"));
-      connection.on("error", reject);
-      connection.once("end", onEnd);
-      connection.send({ from: options.from, to }, message.stream, (error, info) => {
-        connection.off("error", reject);
-        connection.off("end", onEnd);
-        error ? reject(error) : resolve(info as SentInfo);
-      });
-    });
+    return whileOpen<SentInfo>(
+      connection,
+      (done) =>
+        connection.send(
+          { from: options.from, to },
+          message.stream,
+          (error, info) => done(error, info as SentInfo),
+        ),
+    );
   }
 
   async function attempt(
