@@ -104,3 +104,55 @@ Deno.test("commitUnflushed: all or nothing, FULL again afterwards, waits for an 
     await database.close();
   }
 });
+
+Deno.test("transactUnflushed: NORMAL inside, FULL after, all or nothing, other queries wait", async () => {
+  using dir = tempDir();
+  const database = openDatabase({ kind: "sqlite", path: `${dir.path}/bp.db` });
+  try {
+    await migrateToLatest(database);
+    const db = database.db;
+    type Executor = typeof db;
+    const synchronous = async (on: Executor = db) =>
+      (await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(on)).rows[0].synchronous;
+    const insert = (on: Executor, key: string) =>
+      on.insertInto("settings").values({ key, value: key, updated_at: "now" }).execute();
+    const keys = async () =>
+      (await db.selectFrom("settings").select("key").orderBy("key").execute()).map((r) => r.key);
+
+    const inside = await database.transactUnflushed(async (tx) => {
+      const level = await synchronous(tx);
+      const read = await tx.selectFrom("settings").select("key").execute();
+      await insert(tx, `after-${read.length}`);
+      return level;
+    });
+    assert.equal(inside, 1); // NORMAL while the transaction ran
+    assert.equal(await synchronous(), 2);
+    assert.deepEqual(await keys(), ["after-0"]);
+
+    await assert.rejects(
+      database.transactUnflushed(async (tx) => {
+        await insert(tx, "x");
+        await insert(tx, "after-0"); // primary key taken: x goes with it
+      }),
+      /UNIQUE/,
+    );
+    assert.deepEqual(await keys(), ["after-0"]);
+    assert.equal(await synchronous(), 2);
+
+    // A query from elsewhere while the body awaits runs after it, not inside its transaction.
+    const order: string[] = [];
+    let outside: Promise<unknown> = Promise.resolve();
+    await database.transactUnflushed(async (tx) => {
+      outside = insert(db, "outside").then(() => order.push("outside"));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await insert(tx, "inside");
+      order.push("inside");
+    });
+    await outside;
+    assert.deepEqual(order, ["inside", "outside"]);
+    assert.deepEqual(await keys(), ["after-0", "inside", "outside"]);
+    assert.equal(await synchronous(), 2);
+  } finally {
+    await database.close();
+  }
+});
