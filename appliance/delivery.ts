@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../modules/core/mod.ts";
 import type { CompiledQuery, Kysely } from "kysely";
-import type { Database, DatabaseSchema } from "../modules/db/mod.ts";
+import type { DatabaseSchema } from "../modules/db/mod.ts";
 import {
   cStoreObjects,
   isStored,
@@ -48,8 +48,6 @@ export function openDelivery(
     log: Logger;
     /** Done marks of items without a flush each (Database.commitUnflushed). */
     commitUnflushed?: (queries: readonly CompiledQuery[]) => Promise<void>;
-    /** Claims and attempt ends without a flush each (Database.transactUnflushed). */
-    transactUnflushed?: Database["transactUnflushed"];
   },
 ): { queue: TransferQueue; router: Router; listeners: Set<JobEventListener> } {
   const t = deps.config.transfer;
@@ -58,7 +56,6 @@ export function openDelivery(
     db: deps.db,
     log: deps.log,
     commitUnflushed: deps.commitUnflushed,
-    transactUnflushed: deps.transactUnflushed,
     concurrency: t.concurrency,
     leaseMs: t.leaseSeconds * 1000,
     retry: { baseMs: t.retryBaseSeconds * 1000, maxMs: t.retryMaxSeconds * 1000 },

@@ -102,7 +102,6 @@ export async function openServices(
     config,
     log,
     commitUnflushed: db.commitUnflushed,
-    transactUnflushed: db.transactUnflushed,
   });
   const portal = openPortal({ database: db, studies, spool }, config);
   return {

@@ -1,7 +1,7 @@
 import { type CompiledQuery, Kysely, sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import { BeeldpoortError } from "../core/mod.ts";
-import { nodeSqliteDialect, synchronousPragma } from "./sqlite_dialect.ts";
+import { nodeSqliteDialect } from "./sqlite_dialect.ts";
 import { migrations } from "./migrations/mod.ts";
 import type { DatabaseSchema } from "./schema.ts";
 
@@ -24,13 +24,6 @@ export interface Database {
    * what came after the last flushed commit, as with `durable: false`.
    */
   commitUnflushed(queries: readonly CompiledQuery[]): Promise<void>;
-  /**
-   * Runs `body` in one transaction whose commit is not flushed, as `commitUnflushed`, for work
-   * that reads before it writes (the transfer queue's claims). The connection is held for the
-   * whole of it, so no other commit runs unflushed meanwhile. Any later flushed commit makes this
-   * one durable too: the write-ahead log is flushed in order.
-   */
-  transactUnflushed<T>(body: (tx: Kysely<DatabaseSchema>) => Promise<T>): Promise<T>;
   /** Whether a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -51,10 +44,9 @@ export class MigrationError extends BeeldpoortError {
  * ```
  */
 export function openDatabase(options: DatabaseOptions): Database {
-  const durable = options.durable ?? true;
   const { dialect, commitUnflushed: dialectCommitUnflushed } = nodeSqliteDialect(
     options.path,
-    durable,
+    options.durable ?? true,
   );
   const db = new Kysely<DatabaseSchema>({ dialect });
   let closed = false;
@@ -63,16 +55,6 @@ export function openDatabase(options: DatabaseOptions): Database {
     async commitUnflushed(queries) {
       // While a Kysely transaction is open on the connection, ours waits for it and is flushed.
       if (!dialectCommitUnflushed(queries)) await executeInTransaction(db, queries);
-    },
-    transactUnflushed(body) {
-      return db.connection().execute(async (connection) => {
-        await sql.raw(synchronousPragma(false)).execute(connection);
-        try {
-          return await connection.transaction().execute(body);
-        } finally {
-          await sql.raw(synchronousPragma(durable)).execute(connection);
-        }
-      });
     },
     async ping() {
       try {

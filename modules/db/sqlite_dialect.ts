@@ -7,7 +7,7 @@ import { SqliteDialect } from "kysely";
  * keeps the database consistent but may lose the last commits in a power cut; `FULL` fsyncs the
  * WAL at every commit (measured on the ingest path: within the run-to-run noise of ~5%).
  */
-export const synchronousPragma = (durable: boolean) =>
+const synchronousPragma = (durable: boolean) =>
   `PRAGMA synchronous = ${durable ? "FULL" : "NORMAL"}`;
 const connectionPragmas = (durable: boolean) => [
   "PRAGMA journal_mode = WAL",

@@ -31,14 +31,6 @@ export interface TransferQueueOptions {
    * dead process's.
    */
   commitUnflushed?: (queries: readonly CompiledQuery[]) => Promise<void>;
-  /**
-   * Runs a claim or the end of an attempt in a transaction committed without a flush
-   * (Database.transactUnflushed); default: an ordinary transaction. Lost in a power cut, a claim
-   * or an attempt's end only means the job runs once more, as after a crash mid-job (its handler
-   * resends what is not marked done, and peers take a resend once). A flush per claim and per
-   * end cost the receiving gateway 3-4 ms of its one thread each while the spool was writing.
-   */
-  transactUnflushed?: <T>(body: (tx: Db) => Promise<T>) => Promise<T>;
   /** How long a claim lasts without renewal; a crashed worker's jobs resume after it. */
   leaseMs?: number;
   retry?: RetryPolicy;
@@ -81,8 +73,6 @@ export function createTransferQueue(options: TransferQueueOptions) {
   const handlers = new Map<string, JobHandler>();
   const commitUnflushed = options.commitUnflushed ??
     ((queries: readonly CompiledQuery[]) => executeInTransaction(db, queries));
-  const transactUnflushed = options.transactUnflushed ??
-    (<T>(body: (tx: Db) => Promise<T>) => db.transaction().execute(body));
   /** Kinds that may run fewer jobs at once than `concurrency` (see `register`). */
   const kindLimits = new Map<string, number>();
   /** Kinds that run in a lane of their own, beside the shared `concurrency` (see `register`). */
@@ -223,7 +213,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
     const kinds = claimableKinds();
     if (kinds.length === 0) return null;
     const now = nowIso();
-    return await transactUnflushed(async (tx) => {
+    return await db.transaction().execute(async (tx) => {
       const candidate = await tx.selectFrom("transfer_jobs").selectAll()
         .where("kind", "in", kinds)
         .where((eb) =>
@@ -277,7 +267,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
 
   /**
    * Ends an attempt: the job's new fields, the attempt's outcome and, when `failed` is given, the
-   * destination's breaker, in one transaction.
+   * destination's breaker, in one transaction (one flush).
    */
   async function endAttempt(
     claimed: JobRow,
@@ -286,7 +276,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
     error: string | null,
     failed?: boolean,
   ) {
-    await transactUnflushed(async (tx) => {
+    await db.transaction().execute(async (tx) => {
       await tx.updateTable("transfer_jobs")
         .set({ ...job, lease_owner: null, lease_until: null, updated_at: nowIso() })
         .where("id", "=", claimed.id).execute();

@@ -111,28 +111,6 @@ Deno.test("a running job's lease is renewed through commitUnflushed, so no other
   await database.close();
 });
 
-Deno.test("claims and attempt ends go through transactUnflushed", async () => {
-  // The job's state after each unflushed transaction: what that transaction did to it.
-  const states: string[] = [];
-  const { database, queue } = await setup({
-    transactUnflushed: async (body) => {
-      const result = await database.transactUnflushed(body);
-      const row = await database.db.selectFrom("transfer_jobs").select("state").executeTakeFirst();
-      states.push(row?.state ?? "none");
-      return result;
-    },
-  });
-  queue.register("dicom", () => Promise.resolve());
-  const job = await queue.enqueue({ kind: "dicom", destination: "PACS", items: ["a"] });
-  await queue.drain();
-  assert.equal((await queue.get(job.id)).state, "done");
-  assert.deepEqual((await queue.attempts(job.id)).map((a) => a.outcome), ["delivered"]);
-  // The claim, the end of the attempt, then claims that found nothing more.
-  assert.deepEqual(states.slice(0, 2), ["running", "done"]);
-  assert.ok(states.slice(2).every((state) => state === "done"), states.join());
-  await database.close();
-});
-
 Deno.test("a job whose worker died resumes after its lease with only the unacknowledged items", async () => {
   const { database, clock, queue } = await setup({ leaseMs: 5000 });
   const job = await queue.enqueue({ kind: "dicom", destination: "PACS", items: ["a", "b", "c"] });
