@@ -19,6 +19,7 @@ import {
 } from "./reader.ts";
 import { listIds, rewrapObject, type RewrapOutcome } from "./rotate.ts";
 import { type PutOptions, type PutResult, writeObject } from "./writer.ts";
+import { WriteGate } from "./write_gate.ts";
 
 /**
  * How hard `put` works to make an object survive a power cut before resolving.
@@ -129,6 +130,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   await prepareShards(layout, durable);
   const active = new Set<string>();
   const buffers: Uint8Array<ArrayBuffer>[] = [];
+  const gate = new WriteGate();
 
   const sweep = async () => {
     const removed = await sweepTemporary(layout, active);
@@ -142,7 +144,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       if (putOptions?.chunkSize !== undefined) checkChunkSize(putOptions.chunkSize);
       const started = performance.now();
       const result = await writeObject(
-        { layout, master, chunkSize, durable, active, buffers },
+        { layout, master, chunkSize, durable, active, buffers, gate },
         stream,
         putOptions,
       );

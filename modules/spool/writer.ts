@@ -4,6 +4,7 @@ import { SpoolWriteError } from "./errors.ts";
 import { chunkAad, chunkNonce, encodeHeader, encodeTotals, FIXED_SIZE } from "./format.ts";
 import { emptySlot, type MasterKey, newDataKey } from "./keys.ts";
 import { ensureDir, type Layout } from "./layout.ts";
+import type { WriteGate } from "./write_gate.ts";
 
 /** What `put` returns once the object is durable. */
 export interface PutResult {
@@ -53,6 +54,8 @@ export interface WriterContext {
   active: Set<string>;
   /** Idle chunk buffers, reused so a stream of small puts does not allocate one chunk each. */
   buffers: Uint8Array<ArrayBuffer>[];
+  /** Says when the kernel is holding writers back, so chunks go through the thread pool. */
+  gate: WriteGate;
 }
 
 const idleBuffersKept = 4;
@@ -81,8 +84,8 @@ function release(bytes: Uint8Array<ArrayBuffer>): void {
  * The first 32 chunks of an object (4 MiB at the default size) are written synchronously: a write
  * into the page cache takes tens of microseconds, less than handing it to the I/O thread pool and
  * back, which on a busy 2-core machine was measured at up to a millisecond. Later chunks of a
- * large object go through the pool, so a disk that cannot keep up (dirty-page throttling) blocks
- * only that put.
+ * large object go through the pool, and so does every chunk while the gate has seen a slow
+ * synchronous write: a disk that cannot keep up then blocks only the put that waits for it.
  */
 const syncWriteChunks = 32;
 
@@ -164,8 +167,11 @@ export async function writeObject(
       const before = written;
       const early = index <= syncWriteChunks;
       written = Promise.all([opened, before]).then(async ([f]) => {
-        if (early) writeAllSync(f, bytes);
-        else await writeAll(f, bytes);
+        if (early && !ctx.gate.throttled) {
+          const started = performance.now();
+          writeAllSync(f, bytes);
+          ctx.gate.note(bytes.length, performance.now() - started);
+        } else await writeAll(f, bytes);
         release(bytes);
       });
       // Awaited below or in the failure path; noted at once so reading stops at the first failure.
