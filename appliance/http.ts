@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { AuditTrail } from "../modules/audit/mod.ts";
 import type { AuthService } from "../modules/auth/mod.ts";
@@ -10,6 +11,10 @@ import { createUi } from "../ui/app.ts";
 import type { FacesDeps } from "../ui/faces/deps.ts";
 import { mountPolicies, on } from "../ui/policy.ts";
 import { version } from "./version.ts";
+
+const originRefused =
+  "Geweigerd: dit verzoek komt niet van een pagina van deze Beeldpoort (Origin-controle).\n" +
+  "Refused: this request does not come from a page of this Beeldpoort (Origin check).\n";
 
 /** What the HTTP app is built from. */
 export interface HttpDeps extends FacesDeps {
@@ -60,7 +65,18 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.route("/", ui);
   mountPolicies(app, "/", ui);
   app.onError((error, c) => {
-    log.error("request failed", { path: new URL(c.req.url).pathname, error });
+    const path = new URL(c.req.url).pathname;
+    // A refusal by middleware keeps its status. The only 403 thrown is the Origin check's: a form
+    // posted by another site, or by a client (script, proxy) that sends no Origin header.
+    if (error instanceof HTTPException) {
+      log.warn("request refused", {
+        path,
+        status: error.status,
+        origin: c.req.header("origin") ?? "(none)",
+      });
+      return error.status === 403 ? c.text(originRefused, 403) : error.getResponse();
+    }
+    log.error("request failed", { path, error });
     return c.text("Internal error", 500);
   });
   return app as unknown as Hono;

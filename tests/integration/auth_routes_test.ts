@@ -126,7 +126,8 @@ async function setup() {
   const database = openDatabase({ kind: "sqlite", path: ":memory:" });
   await migrateToLatest(database);
   const clock = fixedClock(new Date("2026-11-21T10:00:00Z"));
-  const log = createLogger({ sink: () => {} });
+  const logLines: string[] = [];
+  const log = createLogger({ sink: (line) => logLines.push(line) });
   const auth = createAuthService({ db: database.db, clock });
   const audit = createAuditTrail({ db: database.db, log, clock });
   const studies = createStudyIndex({ db: database.db, duplicatePolicy: "ignore", log, clock });
@@ -208,7 +209,7 @@ async function setup() {
     await close();
     Deno.removeSync(spoolDir, { recursive: true });
   };
-  return { database, app, auth, audit, clock, signIn, request };
+  return { database, app, auth, audit, clock, signIn, request, logLines };
 }
 
 Deno.test("every route declares who may use it, and the table below lists exactly those routes", async () => {
@@ -301,6 +302,27 @@ Deno.test("CSRF: a state-changing request without the session's token, or with a
     csrf: null,
   });
   assert.equal(login.status, 403);
+  await database.close();
+});
+
+Deno.test("Origin check: a form from another site or without Origin is a named 403 and a warning, not a 500", async () => {
+  const { database, app, logLines } = await setup();
+  for (const from of ["https://elders.example", null]) {
+    const headers = new Headers({
+      cookie: "bp_csrf=anon-token",
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    if (from) headers.set("origin", from);
+    const body = new URLSearchParams({ username: "sender", password, csrf: "anon-token" });
+    const response = await app.request(`${origin}/login`, { method: "POST", headers, body });
+    assert.equal(response.status, 403, `origin ${from}`);
+    assert.match(await response.text(), /Origin-controle/);
+  }
+  const refused = logLines.map((line) => JSON.parse(line)).filter((l) => l.path === "/login");
+  assert.deepEqual(refused.map((l) => [l.level, l.msg, l.status, l.origin]), [
+    ["warn", "request refused", 403, "https://elders.example"],
+    ["warn", "request refused", 403, "(none)"],
+  ]);
   await database.close();
 });
 
