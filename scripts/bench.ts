@@ -1,8 +1,11 @@
 /**
  * `deno task bench [NAME...]`: runs the benchmarks in scripts/bench/ (all when no name is given).
  * Each benchmark runs our program and its peer on the same data in one run and prints the ratio
- * and peak memory; its last line is one JSON object.
+ * and peak memory; its last line is one JSON object. The peers (dcmtk, Orthanc) are installed first,
+ * as the test command does, so a fresh machine can run it.
  */
+import { ensureSystemPackages } from "./system_packages.ts";
+
 const dir = new URL("./bench/", import.meta.url);
 const available = [...Deno.readDirSync(dir)]
   .filter((e) => e.isFile && e.name.endsWith(".ts"))
@@ -13,6 +16,8 @@ if (chosen.length === 0) {
   console.log("no benchmarks yet");
   Deno.exit(0);
 }
+const missing = await ensureSystemPackages((line) => console.log(`[bench] ${line}`));
+if (missing.length > 0) console.log(`[bench] still missing: ${missing.join(" ")}`);
 let failed = 0;
 for (const name of chosen) {
   if (!available.includes(name)) {
