@@ -68,6 +68,8 @@ export interface MailBenchResult {
   identical: boolean;
   receiverStartRssMb: number | null;
   receiverPeakRssMb: number | null;
+  /** CPU time of the receiver's process while the messages came in (its whole cost per byte). */
+  receiverCpuSeconds: number | null;
   senderPeakRssMb: number | null;
 }
 
@@ -105,6 +107,7 @@ export async function runMailBench(
       } MB`,
     );
     const started = performance.now();
+    const cpuAtStart = child.cpuSeconds();
     let next = 0;
     const worker = async () => {
       while (next < count) {
@@ -118,6 +121,7 @@ export async function runMailBench(
     };
     await Promise.all(Array.from({ length: parallel }, worker));
     const seconds = (performance.now() - started) / 1000;
+    const cpuAtEnd = child.cpuSeconds();
     const peak = child.peakRss();
     const stored = lines().filter((l) => "stored" in l);
     const identical = stored.length === count &&
@@ -133,12 +137,16 @@ export async function runMailBench(
       identical,
       receiverStartRssMb: startRss,
       receiverPeakRssMb: peak === null ? null : Math.round(peak / 1024 / 1024),
+      receiverCpuSeconds: cpuAtStart === null || cpuAtEnd === null
+        ? null
+        : Math.round((cpuAtEnd - cpuAtStart) * 100) / 100,
       senderPeakRssMb: rssMb("VmHWM"),
     };
     say(
       `${count} messages in ${result.seconds} s (${result.mbPerSecond} MB/s, ` +
         `stored with fsync), identical: ${identical}; receiver RSS ${startRss} MB at start, ` +
-        `peak ${result.receiverPeakRssMb} MB; sender peak ${result.senderPeakRssMb} MB`,
+        `peak ${result.receiverPeakRssMb} MB, CPU ${result.receiverCpuSeconds} s; sender peak ` +
+        `${result.senderPeakRssMb} MB`,
     );
     return result;
   } finally {
