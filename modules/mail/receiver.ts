@@ -6,6 +6,7 @@
 import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerSession } from "smtp-server";
 import { type Logger, subaddress } from "../core/mod.ts";
+import { installFastDataScan } from "./data_scan.ts";
 import { dataStreamView } from "./data_stream.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 
@@ -111,6 +112,7 @@ export async function createMailReceiver(options: MailReceiverOptions): Promise<
     ? createRateLimiter(options.rateLimit.messages, options.rateLimit.windowMs ?? 60_000)
     : null;
 
+  installFastDataScan();
   const server = new SMTPServer({
     secure: false,
     key: options.tlsKey,
