@@ -9,8 +9,9 @@
  *
  * and reports the ratio (target at most 3x) and the peak RSS (VmHWM) of each gateway process
  * while relaying it (target under 300 MB each). The default study is 4000 instances of 512x512
- * 16-bit (about 0.5 MB each, 2.1 GB). Both gateways fsync their spool. The last line is one JSON
- * object.
+ * 16-bit (about 0.5 MB each, 2.1 GB). Both gateways fsync their spool. It also prints the CPU
+ * floor: the CPU time of A, B and Orthanc spread over the machine's cores, the fastest the relay
+ * could be without doing less work. The last line is one JSON object.
  *
  * Options (environment): BENCH_INSTANCES (4000), BENCH_SIZE (rows = columns, 512), BENCH_DIR
  * (/tmp/bp-bench-relay; the generated study is kept there for the next run), BENCH_VERIFY (1:
@@ -153,6 +154,15 @@ if (split) {
 }
 const cpu = result.relayCpuSeconds;
 console.log(`CPU seconds while relaying: A ${cpu.a}, B ${cpu.b}, Orthanc ${cpu.orthanc}`);
+// What the three processes' CPU time allows on this machine's cores even if they never waited
+// for each other: a ratio below this floor needs less CPU, not better overlap.
+const cores = navigator.hardwareConcurrency;
+const floorSeconds = Math.round(((cpu.a + cpu.b + cpu.orthanc) / cores) * 10) / 10;
+const floorRatio = Math.round((floorSeconds / directSeconds) * 100) / 100;
+console.log(
+  `CPU floor on ${cores} cores: ${floorSeconds} s, a ratio of ${floorRatio}x; the relay used ` +
+    `${Math.round(((cpu.a + cpu.b + cpu.orthanc) / relaySeconds) * 100) / 100} cores on average`,
+);
 console.log(JSON.stringify({
   instances,
   gigabytes: Math.round(bytes / 1e7) / 100,
@@ -166,6 +176,8 @@ console.log(JSON.stringify({
   cpuSecondsA: cpu.a,
   cpuSecondsB: cpu.b,
   cpuSecondsOrthanc: cpu.orthanc,
+  cpuFloorSeconds: floorSeconds,
+  cpuFloorRatio: floorRatio,
   parts: result.transfer?.partCount,
   transfers: result.transfers,
   identical: result.identical,
