@@ -22,20 +22,20 @@ import {
   type Relay,
   type StoredPart,
 } from "../modules/relay/mod.ts";
-import type { TransferJob } from "../modules/transfer/mod.ts";
+import type { TransferJobSummary } from "../modules/transfer/mod.ts";
 import type { Config } from "./config/schema.ts";
 import type { Services } from "./services.ts";
 
 /** Why a study is imported or held, in words for the timeline (no patient data). */
 type Decision = { import: true; why: string } | { import: false; why: string };
 
-function linkOf(job: TransferJob): string | undefined {
+function linkOf(job: TransferJobSummary): string | undefined {
   const id = job.kind === "dicom" ? job.payload.relayTransferId : undefined;
   return typeof id === "string" ? id : undefined;
 }
 
 /** The part a per-part import job carries, or undefined for a whole-transfer job. */
-function partOf(job: TransferJob): number | undefined {
+function partOf(job: TransferJobSummary): number | undefined {
   const part = job.payload.relayPart;
   return typeof part === "number" ? part : undefined;
 }
@@ -87,8 +87,7 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
       await timeline(transfer.transferId, "held", decision.why);
       return;
     }
-    const linked = (await queue.list({ subject: transfer.studyInstanceUid }))
-      .filter((j) => linkOf(j) === transfer.transferId);
+    const linked = await linkedJobs(transfer.transferId, transfer.studyInstanceUid);
     if (linked.some((j) => partOf(j) === undefined)) return;
     const covered = new Set<string>();
     for (const j of linked) for (const i of await queue.items(j.id)) covered.add(i.item);
@@ -135,10 +134,8 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
   async function partStored(part: StoredPart): Promise<void> {
     if (config.relay.importPolicy !== "auto" || !config.relay.importDestination) return;
     if (!part.studyInstanceUid || part.sopInstanceUids.length === 0) return;
-    const jobs = await queue.list({ subject: part.studyInstanceUid });
-    if (
-      jobs.some((j) => linkOf(j) === part.transferId && partOf(j) === part.partNumber)
-    ) return;
+    const jobs = await linkedJobs(part.transferId, part.studyInstanceUid);
+    if (jobs.some((j) => partOf(j) === part.partNumber)) return;
     await queue.enqueue({
       kind: "dicom",
       destination: config.relay.importDestination,
@@ -173,8 +170,14 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
     log.info("import confirmed to the sender", { transferId, peer: status.peerAddress });
   }
 
-  async function linkedJobs(transferId: string, studyUid: string | undefined) {
-    return (await queue.list({ subject: studyUid })).filter((j) => linkOf(j) === transferId);
+  /** The jobs linked to an inbound transfer: all of them, however many parts it has. */
+  async function linkedJobs(
+    transferId: string,
+    studyUid: string | undefined,
+  ): Promise<TransferJobSummary[]> {
+    // A transfer without a study UID: its jobs can only be found among the latest of all.
+    const jobs = studyUid === undefined ? await queue.list() : await queue.jobsOfSubject(studyUid);
+    return jobs.filter((j) => linkOf(j) === transferId);
   }
 
   services.onJobEvent(async (event) => {

@@ -32,4 +32,5 @@ export type {
   TransferAttempt,
   TransferEvent,
   TransferJob,
+  TransferJobSummary,
 } from "./types.ts";

@@ -14,6 +14,7 @@ import type {
   TransferAttempt,
   TransferEvent,
   TransferJob,
+  TransferJobSummary,
 } from "./types.ts";
 
 /** What the queue needs. */
@@ -114,6 +115,13 @@ export function createTransferQueue(options: TransferQueueOptions) {
       }
     }
     return rows.map((row) => ({
+      ...toSummary(row),
+      items: counts.get(row.id) ?? { total: 0, done: 0 },
+    }));
+  }
+
+  function toSummary(row: JobRow): TransferJobSummary {
+    return {
       id: row.id,
       kind: row.kind,
       destination: row.destination,
@@ -127,8 +135,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
       lastError: row.last_error,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
-      items: counts.get(row.id) ?? { total: 0, done: 0 },
-    }));
+    };
   }
 
   async function emit(event: TransferEvent): Promise<void> {
@@ -548,6 +555,17 @@ export function createTransferQueue(options: TransferQueueOptions) {
       if (query.subject) q = q.where("subject", "=", query.subject);
       const rows = await q.orderBy("id", "desc").limit(query.limit ?? 1000).execute();
       return toJobs(rows);
+    },
+
+    /**
+     * Every job of `subject` (a study), newest first, without item counts and without a limit:
+     * the relay asks for every part of a transfer, and counting the items of all the study's jobs
+     * each time made a 250-part transfer cost its receiver O(parts x instances).
+     */
+    async jobsOfSubject(subject: string): Promise<TransferJobSummary[]> {
+      const rows = await db.selectFrom("transfer_jobs").selectAll().where("subject", "=", subject)
+        .orderBy("id", "desc").execute();
+      return rows.map(toSummary);
     },
 
     /** The attempts of a job, first first. */

@@ -41,6 +41,9 @@ export interface TransferJob {
   items: { total: number; done: number };
 }
 
+/** A job without its item counts (see TransferQueue.jobsOfSubject). */
+export type TransferJobSummary = Omit<TransferJob, "items">;
+
 /** One run of a job. */
 export interface TransferAttempt {
   attempt: number;

@@ -295,3 +295,27 @@ Deno.test("a kind in its own lane starts at once while the shared slots are busy
   assert.equal(jobs.filter((j) => j.state === "done").length, 7);
   await database.close();
 });
+
+Deno.test("jobsOfSubject lists every job of a study, past list's limit, without item counts", async () => {
+  const { database, queue } = await setup();
+  // 1001 part jobs of one study (a 10 GB transfer has more parts than list's 1000) and two others.
+  for (let part = 1; part <= 1001; part++) {
+    await queue.enqueue({
+      kind: "dicom",
+      destination: "PACS",
+      subject: "1.2.3",
+      payload: { part },
+    });
+  }
+  await queue.enqueue({ kind: "dicom", destination: "PACS", subject: "1.2.4" });
+  await queue.enqueue({ kind: "dicom", destination: "PACS" });
+  const jobs = await queue.jobsOfSubject("1.2.3");
+  assert.equal(jobs.length, 1001);
+  assert.equal((await queue.list({ subject: "1.2.3" })).length, 1000);
+  assert.deepEqual(
+    jobs.map((j) => j.payload.part),
+    Array.from({ length: 1001 }, (_, i) => 1001 - i),
+  );
+  assert.ok(jobs.every((j) => j.subject === "1.2.3" && !("items" in j)));
+  await database.close();
+});
