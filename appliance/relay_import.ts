@@ -193,9 +193,12 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
     },
     /** Confirms imports whose job finished while we were down (or whose notice failed). */
     async confirmPending(): Promise<void> {
+      // A transfer has a job per part: each transfer is asked about once.
+      const asked = new Set<string>();
       for (const job of await queue.list({ state: "done" })) {
         const transferId = linkOf(job);
-        if (!transferId) continue;
+        if (!transferId || asked.has(transferId)) continue;
+        asked.add(transferId);
         await confirm(transferId).catch((error) =>
           log.warn("import confirmation failed", { transferId, error })
         );
