@@ -557,6 +557,14 @@ export function createTransferQueue(options: TransferQueueOptions) {
       return toJobs(rows);
     },
 
+    /** How many jobs are in each state, over all of them (a state without jobs is absent). */
+    async stateCounts(): Promise<Partial<Record<JobState, number>>> {
+      const rows = await db.selectFrom("transfer_jobs")
+        .select((eb) => ["state", eb.fn.countAll<number>().as("jobs")])
+        .groupBy("state").execute();
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.jobs)]));
+    },
+
     /**
      * Every job of `subject` (a study), newest first, without item counts and without a limit:
      * the relay asks for every part of a transfer, and counting the items of all the study's jobs

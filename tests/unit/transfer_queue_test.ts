@@ -319,3 +319,18 @@ Deno.test("jobsOfSubject lists every job of a study, past list's limit, without 
   assert.ok(jobs.every((j) => j.subject === "1.2.3" && !("items" in j)));
   await database.close();
 });
+
+Deno.test("stateCounts counts every job by state, beyond the newest 1000", async () => {
+  const { database, queue } = await setup();
+  queue.register("ok", () => Promise.resolve());
+  queue.register("refused", () => Promise.reject(new TransferPermanentError("SOP class refused")));
+  await queue.enqueue({ kind: "refused", destination: "PACS" });
+  for (let i = 0; i < 1001; i++) await queue.enqueue({ kind: "ok", destination: "PACS" });
+  await queue.enqueue({ kind: "unhandled", destination: "PACS" });
+  await queue.drain();
+  assert.deepEqual(await queue.stateCounts(), { dead: 1, done: 1001, queued: 1 });
+  // The dead job is the oldest: the newest 1000 would not show it, a list by state does.
+  assert.equal((await queue.list()).filter((j) => j.state === "dead").length, 0);
+  assert.equal((await queue.list({ state: "dead", limit: 10 })).length, 1);
+  await database.close();
+});

@@ -41,14 +41,20 @@ export function studyRoutes(f: FacesContext): void {
   route.get("/dashboard", staff, async (c) => {
     const now = new Date();
     const dayAgo = new Date(now.getTime() - 86_400_000).toISOString();
-    const [counts, recent, jobs, disk, certificates, syncRuns] = await Promise.all([
-      deps.studies.stateCounts(),
-      deps.studies.listStudies({ limit: 1000 }),
-      deps.transfer.list({ limit: 1000 }),
-      deps.system.disk(),
-      deps.system.certificates(),
-      deps.addressBook.syncRuns(50),
-    ]);
+    // Tiles and the attention list over all jobs: a gateway receiving from peers has a job per
+    // part, so the latest 1000 jobs can be a few studies' worth and hide an older dead job.
+    const [counts, recent, jobs, jobCounts, dead, failed, disk, certificates, syncRuns] =
+      await Promise.all([
+        deps.studies.stateCounts(),
+        deps.studies.listStudies({ limit: 1000 }),
+        deps.transfer.list({ limit: 1000 }),
+        deps.transfer.stateCounts(),
+        deps.transfer.list({ state: "dead", limit: 10 }),
+        deps.transfer.list({ state: "failed", limit: 10 }),
+        deps.system.disk(),
+        deps.system.certificates(),
+        deps.addressBook.syncRuns(50),
+      ]);
     const { labels, bucket } = hourlyBuckets(now);
     const imagesPerHour = Array<number>(24).fill(0);
     for (const s of recent) {
@@ -56,9 +62,7 @@ export function studyRoutes(f: FacesContext): void {
       if (i >= 0) imagesPerHour[i] += s.instances;
     }
     const latencies: number[][] = Array.from({ length: 24 }, () => []);
-    const jobCounts: Record<string, number> = {};
     for (const j of jobs) {
-      jobCounts[j.state] = (jobCounts[j.state] ?? 0) + 1;
       // Delivery time is that of deliveries (to a PACS or a hospital), not of mail processed here.
       if (j.state !== "done" || j.updatedAt < dayAgo || !["dicom", "peer"].includes(j.kind)) {
         continue;
@@ -67,7 +71,7 @@ export function studyRoutes(f: FacesContext): void {
       if (i >= 0) latencies[i].push((Date.parse(j.updatedAt) - Date.parse(j.createdAt)) / 1000);
     }
     const shown = recent.slice(0, 20);
-    const attention = jobs.filter((j) => j.state === "dead" || j.state === "failed").slice(0, 10);
+    const attention = [...dead, ...failed].sort((x, y) => (x.id < y.id ? 1 : -1)).slice(0, 10);
     // NEN 7513: the overview shows patient ids, so showing it is an access to those patients.
     for (const study of shown) await f.viewed(c, study, "dashboard");
     return c.html(dashboardPage(c.get("page"), {
