@@ -176,7 +176,9 @@ export function createRelayImport(deps: { config: Config; services: Services; lo
     studyUid: string | undefined,
   ): Promise<TransferJobSummary[]> {
     // A transfer without a study UID: its jobs can only be found among the latest of all.
-    const jobs = studyUid === undefined ? await queue.list() : await queue.jobsOfSubject(studyUid);
+    const jobs = studyUid === undefined
+      ? await queue.list()
+      : await queue.summaries({ subject: studyUid });
     return jobs.filter((j) => linkOf(j) === transferId);
   }
 

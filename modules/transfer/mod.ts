@@ -18,7 +18,7 @@
  * @module
  */
 export { createTransferQueue } from "./queue.ts";
-export type { TransferQueue, TransferQueueOptions } from "./queue.ts";
+export type { JobQuery, TransferQueue, TransferQueueOptions } from "./queue.ts";
 export { retryDelay } from "./backoff.ts";
 export { TransferJobNotFound, TransferJobStateError, TransferPermanentError } from "./errors.ts";
 export type {

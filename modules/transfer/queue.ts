@@ -94,6 +94,15 @@ export function createTransferQueue(options: TransferQueueOptions) {
     return (await toJobs([row], executor))[0];
   }
 
+  /** The jobs a query selects, newest first. */
+  function jobRows(query: JobQuery) {
+    let q = db.selectFrom("transfer_jobs").selectAll();
+    if (query.state) q = q.where("state", "=", query.state);
+    if (query.subject) q = q.where("subject", "=", query.subject);
+    if (query.updatedSince) q = q.where("updated_at", ">=", query.updatedSince);
+    return q.orderBy("id", "desc");
+  }
+
   /**
    * Jobs with their item counts, counted in one grouped query: listing a study's jobs was one
    * count per job, and the relay lists them for every part (a 250-part transfer: tens of
@@ -548,12 +557,9 @@ export function createTransferQueue(options: TransferQueueOptions) {
       return toJob(await row(id));
     },
 
-    /** Jobs, newest first, optionally by state or subject. */
-    async list(query: { state?: JobState; subject?: string; limit?: number } = {}) {
-      let q = db.selectFrom("transfer_jobs").selectAll();
-      if (query.state) q = q.where("state", "=", query.state);
-      if (query.subject) q = q.where("subject", "=", query.subject);
-      const rows = await q.orderBy("id", "desc").limit(query.limit ?? 1000).execute();
+    /** Jobs, newest first, optionally by state, subject or last change (ISO time, inclusive). */
+    async list(query: JobQuery & { limit?: number } = {}) {
+      const rows = await jobRows(query).limit(query.limit ?? 1000).execute();
       return toJobs(rows);
     },
 
@@ -566,14 +572,15 @@ export function createTransferQueue(options: TransferQueueOptions) {
     },
 
     /**
-     * Every job of `subject` (a study), newest first, without item counts and without a limit:
-     * the relay asks for every part of a transfer, and counting the items of all the study's jobs
-     * each time made a 250-part transfer cost its receiver O(parts x instances).
+     * Every job of a study, or every job changed since a moment, newest first, without item
+     * counts and without a limit. The relay asks for every part of a transfer and the dashboard
+     * for the last day's deliveries: counting all their items each time made a 250-part transfer
+     * cost its receiver O(parts x instances), and list's limit hid the older ones.
      */
-    async jobsOfSubject(subject: string): Promise<TransferJobSummary[]> {
-      const rows = await db.selectFrom("transfer_jobs").selectAll().where("subject", "=", subject)
-        .orderBy("id", "desc").execute();
-      return rows.map(toSummary);
+    async summaries(
+      query: { subject: string; state?: JobState } | { updatedSince: string; state?: JobState },
+    ): Promise<TransferJobSummary[]> {
+      return (await jobRows(query).execute()).map(toSummary);
     },
 
     /** The attempts of a job, first first. */
@@ -657,4 +664,11 @@ export function createTransferQueue(options: TransferQueueOptions) {
 }
 
 /** The queue's interface. */
+/** Which jobs list and summaries select; `updatedSince` is an ISO time, inclusive. */
+export interface JobQuery {
+  state?: JobState;
+  subject?: string;
+  updatedSince?: string;
+}
+
 export type TransferQueue = ReturnType<typeof createTransferQueue>;

@@ -41,7 +41,7 @@ export interface TransferJob {
   items: { total: number; done: number };
 }
 
-/** A job without its item counts (see TransferQueue.jobsOfSubject). */
+/** A job without its item counts (see TransferQueue.summaries). */
 export type TransferJobSummary = Omit<TransferJob, "items">;
 
 /** One run of a job. */

@@ -296,7 +296,7 @@ Deno.test("a kind in its own lane starts at once while the shared slots are busy
   await database.close();
 });
 
-Deno.test("jobsOfSubject lists every job of a study, past list's limit, without item counts", async () => {
+Deno.test("summaries lists every job of a study, past list's limit, without item counts", async () => {
   const { database, queue } = await setup();
   // 1001 part jobs of one study (a 10 GB transfer has more parts than list's 1000) and two others.
   for (let part = 1; part <= 1001; part++) {
@@ -309,7 +309,7 @@ Deno.test("jobsOfSubject lists every job of a study, past list's limit, without 
   }
   await queue.enqueue({ kind: "dicom", destination: "PACS", subject: "1.2.4" });
   await queue.enqueue({ kind: "dicom", destination: "PACS" });
-  const jobs = await queue.jobsOfSubject("1.2.3");
+  const jobs = await queue.summaries({ subject: "1.2.3" });
   assert.equal(jobs.length, 1001);
   assert.equal((await queue.list({ subject: "1.2.3" })).length, 1000);
   assert.deepEqual(
@@ -332,5 +332,21 @@ Deno.test("stateCounts counts every job by state, beyond the newest 1000", async
   // The dead job is the oldest: the newest 1000 would not show it, a list by state does.
   assert.equal((await queue.list()).filter((j) => j.state === "dead").length, 0);
   assert.equal((await queue.list({ state: "dead", limit: 10 })).length, 1);
+  await database.close();
+});
+
+Deno.test("summaries by last change: the jobs finished since a moment, however many", async () => {
+  const { database, clock, queue } = await setup();
+  queue.register("ok", () => Promise.resolve());
+  await queue.enqueue({ kind: "ok", destination: "PACS" });
+  await queue.drain();
+  clock.advance(86_400_000 + 1000);
+  const since = new Date(clock.now().getTime() - 86_400_000).toISOString();
+  for (let i = 0; i < 1001; i++) await queue.enqueue({ kind: "ok", destination: "PACS" });
+  await queue.drain();
+  const recent = await queue.summaries({ state: "done", updatedSince: since });
+  assert.equal(recent.length, 1001);
+  assert.ok(recent.every((j) => j.updatedAt >= since));
+  assert.equal((await queue.stateCounts()).done, 1002);
   await database.close();
 });

@@ -41,13 +41,13 @@ export function studyRoutes(f: FacesContext): void {
   route.get("/dashboard", staff, async (c) => {
     const now = new Date();
     const dayAgo = new Date(now.getTime() - 86_400_000).toISOString();
-    // Tiles and the attention list over all jobs: a gateway receiving from peers has a job per
-    // part, so the latest 1000 jobs can be a few studies' worth and hide an older dead job.
-    const [counts, recent, jobs, jobCounts, dead, failed, disk, certificates, syncRuns] =
+    // Tiles, attention list and delivery times over all jobs: a gateway receiving from peers has a
+    // job per part, so the latest 1000 jobs can be a few studies' worth and hide an older dead job.
+    const [counts, recent, doneToday, jobCounts, dead, failed, disk, certificates, syncRuns] =
       await Promise.all([
         deps.studies.stateCounts(),
         deps.studies.listStudies({ limit: 1000 }),
-        deps.transfer.list({ limit: 1000 }),
+        deps.transfer.summaries({ state: "done", updatedSince: dayAgo }),
         deps.transfer.stateCounts(),
         deps.transfer.list({ state: "dead", limit: 10 }),
         deps.transfer.list({ state: "failed", limit: 10 }),
@@ -62,11 +62,9 @@ export function studyRoutes(f: FacesContext): void {
       if (i >= 0) imagesPerHour[i] += s.instances;
     }
     const latencies: number[][] = Array.from({ length: 24 }, () => []);
-    for (const j of jobs) {
+    for (const j of doneToday) {
       // Delivery time is that of deliveries (to a PACS or a hospital), not of mail processed here.
-      if (j.state !== "done" || j.updatedAt < dayAgo || !["dicom", "peer"].includes(j.kind)) {
-        continue;
-      }
+      if (!["dicom", "peer"].includes(j.kind)) continue;
       const i = bucket(j.updatedAt);
       if (i >= 0) latencies[i].push((Date.parse(j.updatedAt) - Date.parse(j.createdAt)) / 1000);
     }

@@ -8,6 +8,7 @@ import * as routingTransfer from "./004_routing_transfer.ts";
 import * as portal from "./009_portal.ts";
 import * as portalDepartments from "./010_portal_departments.ts";
 import * as endpointBinaryContent from "./011_endpoint_binary_content.ts";
+import * as transferJobsUpdated from "./012_transfer_jobs_updated.ts";
 
 /**
  * Every migration in order. Names are permanent: a migration that has shipped is never renamed or
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   "009_portal": portal,
   "010_portal_departments": portalDepartments,
   "011_endpoint_binary_content": endpointBinaryContent,
+  "012_transfer_jobs_updated": transferJobsUpdated,
 };
