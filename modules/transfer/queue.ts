@@ -97,7 +97,8 @@ export function createTransferQueue(options: TransferQueueOptions) {
   /** The jobs a query selects, newest first. */
   function jobRows(query: JobQuery) {
     let q = db.selectFrom("transfer_jobs").selectAll();
-    if (query.state) q = q.where("state", "=", query.state);
+    if (typeof query.state === "string") q = q.where("state", "=", query.state);
+    else if (query.state) q = q.where("state", "in", query.state);
     if (query.subject) q = q.where("subject", "=", query.subject);
     if (query.updatedSince) q = q.where("updated_at", ">=", query.updatedSince);
     return q.orderBy("id", "desc");
@@ -557,7 +558,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
       return toJob(await row(id));
     },
 
-    /** Jobs, newest first, optionally by state, subject or last change (ISO time, inclusive). */
+    /** Jobs, newest first, optionally by state(s), subject or last change (ISO time, inclusive). */
     async list(query: JobQuery & { limit?: number } = {}) {
       const rows = await jobRows(query).limit(query.limit ?? 1000).execute();
       return toJobs(rows);
@@ -663,12 +664,15 @@ export function createTransferQueue(options: TransferQueueOptions) {
   };
 }
 
-/** The queue's interface. */
-/** Which jobs list and summaries select; `updatedSince` is an ISO time, inclusive. */
+/**
+ * Which jobs list and summaries select: one state or any of several; `updatedSince` is an ISO
+ * time, inclusive.
+ */
 export interface JobQuery {
-  state?: JobState;
+  state?: JobState | readonly JobState[];
   subject?: string;
   updatedSince?: string;
 }
 
+/** The queue's interface. */
 export type TransferQueue = ReturnType<typeof createTransferQueue>;

@@ -43,14 +43,13 @@ export function studyRoutes(f: FacesContext): void {
     const dayAgo = new Date(now.getTime() - 86_400_000).toISOString();
     // Tiles, attention list and delivery times over all jobs: a gateway receiving from peers has a
     // job per part, so the latest 1000 jobs can be a few studies' worth and hide an older dead job.
-    const [counts, recent, doneToday, jobCounts, dead, failed, disk, certificates, syncRuns] =
+    const [counts, recent, doneToday, jobCounts, attention, disk, certificates, syncRuns] =
       await Promise.all([
         deps.studies.stateCounts(),
         deps.studies.listStudies({ limit: 1000 }),
         deps.transfer.summaries({ state: "done", updatedSince: dayAgo }),
         deps.transfer.stateCounts(),
-        deps.transfer.list({ state: "dead", limit: 10 }),
-        deps.transfer.list({ state: "failed", limit: 10 }),
+        deps.transfer.list({ state: ["dead", "failed"], limit: 10 }),
         deps.system.disk(),
         deps.system.certificates(),
         deps.addressBook.syncRuns(50),
@@ -69,7 +68,6 @@ export function studyRoutes(f: FacesContext): void {
       if (i >= 0) latencies[i].push((Date.parse(j.updatedAt) - Date.parse(j.createdAt)) / 1000);
     }
     const shown = recent.slice(0, 20);
-    const attention = [...dead, ...failed].sort((x, y) => (x.id < y.id ? 1 : -1)).slice(0, 10);
     // NEN 7513: the overview shows patient ids, so showing it is an access to those patients.
     for (const study of shown) await f.viewed(c, study, "dashboard");
     return c.html(dashboardPage(c.get("page"), {
