@@ -42,6 +42,7 @@ import {
 } from "../modules/transfer/mod.ts";
 import type { Config } from "./config/schema.ts";
 import { relayAuditor } from "./relay_audit.ts";
+import { listenOn } from "./port_in_use.ts";
 import { createRelayImport } from "./relay_import.ts";
 import { createNoticeOutbox } from "./relay_notices.ts";
 import { queueStored, requireStored } from "./spooled_jobs.ts";
@@ -344,20 +345,26 @@ export async function startRelay(
   let receiver: MailReceiver | null = null;
   if (config.mail.port) {
     const paths = services.paths;
-    receiver = await createMailReceiver({
-      host: config.mail.host,
-      port: config.mail.port,
-      tlsCert: Deno.readTextFileSync(config.mail.tlsCertFile || paths.tlsCert),
-      tlsKey: Deno.readTextFileSync(config.mail.tlsKeyFile || paths.tlsKey),
-      acceptedRecipients: [address],
-      maxMessageBytes: config.mail.maxMessageBytes,
-      rateLimit: config.mail.rateLimitPerMinute
-        ? { messages: config.mail.rateLimitPerMinute }
-        : undefined,
-      serverName: hostname(),
-      store,
-      log: deps.log.child({ module: "mail-receiver" }),
-    });
+    receiver = await listenOn(
+      "mail.port",
+      config.mail.host,
+      config.mail.port,
+      () =>
+        createMailReceiver({
+          host: config.mail.host,
+          port: config.mail.port,
+          tlsCert: Deno.readTextFileSync(config.mail.tlsCertFile || paths.tlsCert),
+          tlsKey: Deno.readTextFileSync(config.mail.tlsKeyFile || paths.tlsKey),
+          acceptedRecipients: [address],
+          maxMessageBytes: config.mail.maxMessageBytes,
+          rateLimit: config.mail.rateLimitPerMinute
+            ? { messages: config.mail.rateLimitPerMinute }
+            : undefined,
+          serverName: hostname(),
+          store,
+          log: deps.log.child({ module: "mail-receiver" }),
+        }),
+    );
   }
 
   const mailboxAt = config.mail.imapUrl ? mailboxOf(config.mail.imapUrl) : null;

@@ -11,6 +11,7 @@ import { facesDeps } from "./faces.ts";
 import { createHttpApp } from "./http.ts";
 import { initDataDirectory } from "./init.ts";
 import { startRelay } from "./relay.ts";
+import { listenOn } from "./port_in_use.ts";
 import { openServices, type Services } from "./services.ts";
 import { version } from "./version.ts";
 
@@ -64,13 +65,14 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     ...facesDeps(services, config, log),
     relay: relay?.relay,
   });
-  const server = Deno.serve({
-    hostname: config.http.host,
-    port: config.http.port,
-    cert: Deno.readTextFileSync(paths.tlsCert),
-    key: Deno.readTextFileSync(paths.tlsKey),
-    onListen: () => {},
-  }, app.fetch);
+  const server = await listenOn("http.port", config.http.host, config.http.port, () =>
+    Deno.serve({
+      hostname: config.http.host,
+      port: config.http.port,
+      cert: Deno.readTextFileSync(paths.tlsCert),
+      key: Deno.readTextFileSync(paths.tlsKey),
+      onListen: () => {},
+    }, app.fetch));
   const httpPort = server.addr.port;
   log.info("web UI listening", { host: config.http.host, port: httpPort, version });
 
@@ -84,22 +86,28 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     log: log.child({ module: "dicom" }),
     store: createDicomIntake({ ...services, log, afterStore: receiveAuditor(audit) }),
   };
-  const dicom = createDicomServer(dicomOptions);
+  const dicom = await listenOn(
+    "dicom.port",
+    config.dicom.host,
+    config.dicom.port,
+    () => createDicomServer(dicomOptions),
+  );
   // PS3.15 B.9: the same SCP on a second port over TLS, optionally only for known modalities.
   const dicomTls = config.dicom.tlsPort
     ? createDicomServer({
       ...dicomOptions,
       port: config.dicom.tlsPort,
-      listener: await listenDicomTls({
-        host: config.dicom.host,
-        port: config.dicom.tlsPort,
-        cert: Deno.readTextFileSync(config.dicom.tlsCertFile || paths.tlsCert),
-        key: Deno.readTextFileSync(config.dicom.tlsKeyFile || paths.tlsKey),
-        clientCaCerts: config.dicom.tlsClientCaFile
-          ? [Deno.readTextFileSync(config.dicom.tlsClientCaFile)]
-          : undefined,
-        log: log.child({ module: "dicom" }),
-      }),
+      listener: await listenOn("dicom.tlsPort", config.dicom.host, config.dicom.tlsPort, () =>
+        listenDicomTls({
+          host: config.dicom.host,
+          port: config.dicom.tlsPort,
+          cert: Deno.readTextFileSync(config.dicom.tlsCertFile || paths.tlsCert),
+          key: Deno.readTextFileSync(config.dicom.tlsKeyFile || paths.tlsKey),
+          clientCaCerts: config.dicom.tlsClientCaFile
+            ? [Deno.readTextFileSync(config.dicom.tlsClientCaFile)]
+            : undefined,
+          log: log.child({ module: "dicom" }),
+        })),
     })
     : null;
   if (dicomTls) {

@@ -71,6 +71,30 @@ Deno.test("a corrupted config file stops start-up with the file named and no por
   );
 });
 
+Deno.test("a port another process holds stops start-up with its key and address named", async () => {
+  using dir = tempDir();
+  for (const key of ["HTTP", "DICOM"]) {
+    using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (held.addr as Deno.NetAddr).port;
+    const result = await runCli(["serve"], {
+      cwd: dir.path,
+      env: {
+        BEELDPOORT_HTTP__HOST: "127.0.0.1",
+        BEELDPOORT_HTTP__PORT: String(key === "HTTP" ? port : freePort()),
+        BEELDPOORT_DICOM__HOST: "127.0.0.1",
+        BEELDPOORT_DICOM__PORT: String(key === "DICOM" ? port : freePort()),
+        BEELDPOORT_MAIL__PORT: "0",
+      },
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(`beeldpoort: ${key.toLowerCase()}\\.port 127\\.0\\.0\\.1:${port} is in use`),
+    );
+    assert.doesNotMatch(result.stderr, /Uncaught/);
+  }
+});
+
 Deno.test("a bad environment override names the variable's key and the variable", async () => {
   using dir = tempDir();
   const result = await runCli(["serve", "--print-config"], {
