@@ -81,6 +81,7 @@ export function facesDeps(
     },
     retention: {
       auditDays: config.audit.retentionDays,
+      studyDays: config.studies.retentionDays,
       linkDays: config.portal.linkDays,
       pinAttempts: config.portal.pinAttempts,
     },

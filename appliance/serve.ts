@@ -1,6 +1,6 @@
 import { tuneAllocator } from "./allocator.ts";
 import { startMemoryGovernor } from "./memory_governor.ts";
-import { cipherBackend } from "../modules/core/mod.ts";
+import { cipherBackend, systemClock } from "../modules/core/mod.ts";
 import type { Logger } from "../modules/core/mod.ts";
 import { createDicomServer, listenDicomTls } from "../modules/dicom/mod.ts";
 import { receiveAuditor } from "./audit_hooks.ts";
@@ -11,6 +11,7 @@ import { facesDeps } from "./faces.ts";
 import { createHttpApp } from "./http.ts";
 import { initDataDirectory } from "./init.ts";
 import { startRelay } from "./relay.ts";
+import { createStudyRetention } from "./study_retention.ts";
 import { listenOn } from "./port_in_use.ts";
 import { openServices, type Services } from "./services.ts";
 import { version } from "./version.ts";
@@ -122,6 +123,18 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     audit.prune().catch((error) => log.error("audit retention failed", { error }));
   void pruneAudit();
   const pruneTimer = setInterval(pruneAudit, 24 * 3600_000);
+  const retention = createStudyRetention({
+    db: database.db,
+    spool: services.spool,
+    audit,
+    clock: systemClock,
+    log: log.child({ module: "retention" }),
+    retentionDays: config.studies.retentionDays,
+  });
+  const sweepStudies = () =>
+    retention.sweep().catch((error) => log.error("study retention failed", { error }));
+  void sweepStudies();
+  const retentionTimer = setInterval(sweepStudies, 3600_000);
   log.info("DICOM listening", {
     host: config.dicom.host,
     port: dicom.port,
@@ -160,6 +173,7 @@ export async function startAppliance(config: Config, log: Logger): Promise<Runni
     stopping ??= (async () => {
       log.info("stopping: no new connections, finishing work in flight");
       clearInterval(pruneTimer);
+      clearInterval(retentionTimer);
       await Promise.all([server.shutdown(), dicom.close(), dicomTls?.close(), relay?.stop()]);
       await delivery.stop();
       await services.close();

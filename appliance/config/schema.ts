@@ -28,7 +28,12 @@ export interface Config {
     retentionDays: number;
   };
   spool: { durability: "fsync" | "os" };
-  studies: { quietPeriodSeconds: number; quietPeriodByAe: string; checkIntervalMs: number };
+  studies: {
+    quietPeriodSeconds: number;
+    quietPeriodByAe: string;
+    checkIntervalMs: number;
+    retentionDays: number;
+  };
   transfer: {
     concurrency: number;
     retryBaseSeconds: number;
@@ -291,6 +296,14 @@ export const configSchema: Record<string, FieldSpec> = {
     min: 50,
     max: 60000,
     description: "How often studies are checked for the end of their quiet period (ms).",
+  },
+  "studies.retentionDays": {
+    type: "integer",
+    default: 30,
+    min: 0,
+    max: 36500,
+    description:
+      "A study is removed (images from the spool, the study from the index; audited) after this many days without activity, once no job or valid patient link needs it. 0: keep all.",
   },
   "transfer.concurrency": {
     type: "integer",

@@ -29,6 +29,7 @@ const events: Record<AuditEvent["action"], { id: Code; type?: Code; actionCode: 
   },
   "audit-read": { id: ["110101", "DCM", "Audit Log Used"], actionCode: "R" },
   "audit-prune": { id: ["110101", "DCM", "Audit Log Used"], actionCode: "D" },
+  delete: { id: ["110105", "DCM", "DICOM Study Deleted"], actionCode: "D" },
   // PS3.16 CID 400/401: a Security Alert of type Network Configuration (destinations, rules).
   "config-change": {
     id: ["110113", "DCM", "Security Alert"],

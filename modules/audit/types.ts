@@ -14,6 +14,8 @@ export type AuditAction =
   | "user-admin"
   | "audit-read"
   | "audit-prune"
+  /** Patient data removed: a study past its retention period (studies.retentionDays). */
+  | "delete"
   /** An admin changed configuration (destinations, rules, address-book sync). */
   | "config-change"
   /** Which local patient a received study belongs to was decided (reconciliation). */

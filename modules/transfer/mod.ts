@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-export { createTransferQueue } from "./queue.ts";
+export { CANCELLED_BY_OPERATOR, createTransferQueue } from "./queue.ts";
 export type { JobQuery, TransferQueue, TransferQueueOptions } from "./queue.ts";
 export { retryDelay } from "./backoff.ts";
 export { TransferJobNotFound, TransferJobStateError, TransferPermanentError } from "./errors.ts";

@@ -17,6 +17,9 @@ import type {
   TransferJobSummary,
 } from "./types.ts";
 
+/** `last_error` of a job an operator gave up (`cancel`): dead, and meant to stay so. */
+export const CANCELLED_BY_OPERATOR = "cancelled by operator";
+
 /** What the queue needs. */
 export interface TransferQueueOptions {
   db: Kysely<DatabaseSchema>;
@@ -619,7 +622,7 @@ export function createTransferQueue(options: TransferQueueOptions) {
     cancel(id: string): Promise<TransferJob> {
       return operatorUpdate(id, ["queued", "failed", "waiting-ack", "dead"], {
         state: "dead",
-        last_error: "cancelled by operator",
+        last_error: CANCELLED_BY_OPERATOR,
       }, "cancel");
     },
 

@@ -51,7 +51,7 @@ export async function facesForTest(options: {
         allowedSenders: ["CT1"],
         maxAssociations: 4,
       },
-      retention: { auditDays: 0, linkDays: 14, pinAttempts: 5 },
+      retention: { auditDays: 0, studyDays: 30, linkDays: 14, pinAttempts: 5 },
       addressBookSources: [],
       importDestination: "PACS",
       disk: () => Promise.resolve({ freeBytes: 5e10, totalBytes: 1e11 }),

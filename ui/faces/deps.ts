@@ -16,7 +16,7 @@ export interface SystemView {
     maxAssociations: number;
   };
   /** Retention and link policy, as configured. */
-  retention: { auditDays: number; linkDays: number; pinAttempts: number };
+  retention: { auditDays: number; studyDays: number; linkDays: number; pinAttempts: number };
   /** Address-book sources by name, in priority order. */
   addressBookSources: string[];
   /** The DICOM destination received studies are imported into ("" when none). */

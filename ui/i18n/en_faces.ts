@@ -184,6 +184,8 @@ export const facesEn: Record<keyof typeof facesNl, string> = {
   "settings.synced": "{count} sources synced.",
   "settings.syncFailed": "Sync failed for: {sources}",
   "settings.retention": "Retention",
+  "settings.studyDays": "Studies after their last activity (days)",
+  "settings.keepAll": "kept",
   "settings.auditDays": "Audit trail (days)",
   "settings.linkDays": "Download links valid by default (days)",
   "settings.pinAttempts": "PIN attempts before locking",

@@ -182,6 +182,8 @@ export const facesNl = {
   "settings.synced": "{count} bronnen bijgewerkt.",
   "settings.syncFailed": "Bijwerken mislukt voor: {sources}",
   "settings.retention": "Bewaren",
+  "settings.studyDays": "Onderzoeken na de laatste activiteit (dagen)",
+  "settings.keepAll": "bewaard",
   "settings.auditDays": "Audittrail (dagen)",
   "settings.linkDays": "Downloadlinks standaard geldig (dagen)",
   "settings.pinAttempts": "Pincodepogingen voor blokkeren",

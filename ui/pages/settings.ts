@@ -190,6 +190,8 @@ export function settingsPage(ctx: PageContext, d: SettingsData): string {
       <section id="retention" aria-labelledby="h-ret">
         <h2 id="h-ret">${t("settings.retention")}</h2>
         <dl class="card compact">
+          <dt>${t("settings.studyDays")}</dt>
+          <dd>${s.retention.studyDays || t("settings.keepAll")}</dd>
           <dt>${t("settings.auditDays")}</dt>
           <dd>${s.retention.auditDays}</dd>
           <dt>${t("settings.linkDays")}</dt>
