@@ -28,7 +28,11 @@ import {
 } from "./cli/routing.ts";
 import { relayShowCommand, relayTransfersCommand } from "./cli/relay.ts";
 import { smimeOpenCommand, smimeSealCommand } from "./cli/smime.ts";
-import { studiesExportCommand, studiesListCommand } from "./cli/studies.ts";
+import {
+  studiesExportCommand,
+  studiesListCommand,
+  studiesRetentionCommand,
+} from "./cli/studies.ts";
 import {
   userAddCommand,
   userDisableCommand,
@@ -47,6 +51,7 @@ const commands: Command[] = [
   versionCommand,
   studiesListCommand,
   studiesExportCommand,
+  studiesRetentionCommand,
   studiesTimelineCommand,
   rulesListCommand,
   rulesAddCommand,

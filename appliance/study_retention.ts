@@ -47,7 +47,22 @@ export interface RetentionSweep {
 }
 
 /** Why a study past its retention period stays, or null when nothing needs it. */
-type Hold = "open job" | "valid link" | "recent activity" | null;
+export type Hold = "open job" | "valid link" | "recent activity" | null;
+
+/** One study past the retention period, as `sweep` met it. */
+export interface SweptStudy {
+  studyInstanceUid: string;
+  /** Why it stays; null when it was (or, in a dry run, would be) removed. */
+  kept: Hold;
+  instances?: number;
+  bytes?: number;
+}
+
+export interface SweepOptions {
+  dryRun?: boolean;
+  retentionDays?: number;
+  onStudy?: (study: SweptStudy) => void;
+}
 
 export function createStudyRetention(deps: StudyRetentionDeps) {
   const { db, spool, audit, clock, log } = deps;
@@ -83,7 +98,13 @@ export function createStudyRetention(deps: StudyRetentionDeps) {
    * Returns what the study held in the spool; those objects are deleted after the commit (a crash
    * in between leaves unreferenced objects, never rows that point at nothing).
    */
-  async function removeRows(studyId: string, uid: string, cutoff: string, now: string) {
+  async function removeRows(
+    studyId: string,
+    uid: string,
+    cutoff: string,
+    now: string,
+    dryRun: boolean,
+  ) {
     return await db.transaction().execute(async (tx) => {
       const still = await tx.selectFrom("studies").select("id").where("id", "=", studyId)
         .where("last_received_at", "<", cutoff).executeTakeFirst();
@@ -101,6 +122,7 @@ export function createStudyRetention(deps: StudyRetentionDeps) {
           "patients.bsn",
         ])
         .where("studies.id", "=", studyId).executeTakeFirstOrThrow();
+      if (dryRun) return { held: null, study, spoolIds: [] };
       const images = await tx.selectFrom("instances").select("spool_id")
         .where("study_ref", "=", studyId).execute();
       const transfers = (await tx.selectFrom("relay_transfers").select("id")
@@ -141,10 +163,15 @@ export function createStudyRetention(deps: StudyRetentionDeps) {
     });
   }
 
-  /** Removes every study past its retention period that nothing needs any more. */
-  async function sweep(): Promise<RetentionSweep> {
+  /**
+   * Removes every study past its retention period that nothing needs any more. `dryRun` removes
+   * nothing and counts what would go as removed; `retentionDays` overrides the configured period
+   * (the CLI's --days); `onStudy` hears about every study past the period, kept or not.
+   */
+  async function sweep(options: SweepOptions = {}): Promise<RetentionSweep> {
     const result: RetentionSweep = { removed: 0, kept: 0, spoolObjects: 0, bytes: 0 };
-    const days = deps.retentionDays;
+    const days = options.retentionDays ?? deps.retentionDays;
+    const dryRun = options.dryRun ?? false;
     if (days <= 0) return result;
     const now = clock.now();
     const cutoff = new Date(now.getTime() - days * 86400_000).toISOString();
@@ -165,12 +192,24 @@ export function createStudyRetention(deps: StudyRetentionDeps) {
       for (const candidate of candidates) {
         after = { at: candidate.last_received_at, id: candidate.id };
         const uid = candidate.study_instance_uid;
-        const removed = await removeRows(candidate.id, uid, cutoff, now.toISOString());
+        const removed = await removeRows(candidate.id, uid, cutoff, now.toISOString(), dryRun);
         if (removed.held) {
           result.kept++;
+          options.onStudy?.({ studyInstanceUid: uid, kept: removed.held });
           continue;
         }
         const { study, spoolIds } = removed;
+        options.onStudy?.({
+          studyInstanceUid: uid,
+          kept: null,
+          instances: study.instance_count,
+          bytes: study.total_bytes,
+        });
+        if (dryRun) {
+          result.removed++;
+          result.bytes += study.total_bytes;
+          continue;
+        }
         let missing = 0;
         for (const id of spoolIds) {
           if (!(await spool.delete(id))) missing++;
@@ -196,7 +235,7 @@ export function createStudyRetention(deps: StudyRetentionDeps) {
         }
       }
     }
-    if (result.removed > 0 || result.kept > 0) {
+    if (!dryRun && (result.removed > 0 || result.kept > 0)) {
       log.info("study retention", { ...result, retentionDays: days });
     }
     return result;

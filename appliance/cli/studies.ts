@@ -1,6 +1,7 @@
 import { join } from "node:path";
-import { createLogger } from "../../modules/core/mod.ts";
+import { createLogger, systemClock } from "../../modules/core/mod.ts";
 import { openServices } from "../services.ts";
+import { createStudyRetention } from "../study_retention.ts";
 import { type Command, configOption } from "./command.ts";
 
 export const studiesListCommand: Command = {
@@ -82,6 +83,73 @@ recorded when it arrived. This is also the fallback to burn a study to media by 
       }
       console.error("");
       console.log(`exported ${instances.length} files (${(bytes / 1e6).toFixed(1)} MB) to ${dir}`);
+      return 0;
+    } finally {
+      await services.close();
+    }
+  },
+};
+
+export const studiesRetentionCommand: Command = {
+  name: "studies retention",
+  summary: "remove the studies past studies.retentionDays now, or show which would go",
+  help: `Usage: beeldpoort studies retention [--dry-run] [--days N] [--config FILE]
+
+Does now what the running appliance does every hour: removes each study on which nothing has
+happened for studies.retentionDays days (its images from the spool, the study from the index, one
+audit event each), unless one of its jobs is open or a patient link to it is valid. Prints one line
+per study past the period: removed (or, with --dry-run, would be removed) or kept and why.
+
+Options:
+  --dry-run         remove nothing; show what would go
+  --days N          use N days instead of studies.retentionDays (e.g. to free disk space now)
+`,
+  options: { ...configOption, "dry-run": { type: "boolean" }, days: { type: "string" } },
+  async run(ctx) {
+    const config = ctx.config();
+    const days = ctx.values.days === undefined
+      ? config.studies.retentionDays
+      : Number(ctx.values.days);
+    if (ctx.values.days === undefined && days === 0) {
+      console.error(
+        "beeldpoort studies retention: studies.retentionDays is 0 (keep all); give --days N to remove older studies",
+      );
+      return 2;
+    }
+    if (!Number.isInteger(days) || days < 1) {
+      console.error("beeldpoort studies retention: --days takes a whole number of days from 1");
+      return 2;
+    }
+    const log = createLogger({ level: "warn" });
+    const services = await openServices(config, log);
+    try {
+      const dryRun = Boolean(ctx.values["dry-run"]);
+      const retention = createStudyRetention({
+        db: services.database.db,
+        spool: services.spool,
+        audit: services.audit,
+        clock: systemClock,
+        log,
+        retentionDays: days,
+      });
+      const gone = dryRun ? "would be removed" : "removed";
+      const sweep = await retention.sweep({
+        dryRun,
+        onStudy: (s) =>
+          console.log(
+            s.kept
+              ? `${s.studyInstanceUid}\tkept: ${s.kept}`
+              : `${s.studyInstanceUid}\t${gone}: ${s.instances} instances, ${
+                (s.bytes! / 1e6).toFixed(1)
+              } MB`,
+          ),
+      });
+      console.log(
+        `${sweep.removed} studies ${gone} (${
+          (sweep.bytes / 1e6).toFixed(1)
+        } MB), ${sweep.kept} kept; ` +
+          `retention ${days} days`,
+      );
       return 0;
     } finally {
       await services.close();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dicomEnv, freePort, runCli, startAppliance, tempDir } from "../support/appliance.ts";
-import { datasetBytes, dcmtk } from "../support/dicom_harness.ts";
+import { datasetBytes, dcmtk, filesUnder } from "../support/dicom_harness.ts";
 import { writeSyntheticStudy } from "../support/dicom_fixtures.ts";
 import { missing } from "../support/peers.ts";
 import { startOrthanc } from "../../scripts/peers/orthanc.ts";
@@ -17,13 +17,6 @@ async function listStudies(cwd: string): Promise<ListedStudy[]> {
   const result = await runCli(["studies", "list", "--json"], { cwd });
   assert.equal(result.code, 0, result.stderr);
   return result.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
-}
-
-/** Every file below `dir`, recursively. */
-function filesUnder(dir: string): string[] {
-  return [...Deno.readDirSync(dir)].flatMap((e) =>
-    e.isDirectory ? filesUnder(`${dir}/${e.name}`) : e.isFile ? [`${dir}/${e.name}`] : []
-  );
 }
 
 /** Sent files and exported files compared by dataset bytes, keyed by SOP instance UID file name. */

@@ -87,6 +87,28 @@ export async function dcmtk(
   return { code: out.code, output: text };
 }
 
+/** storescu of every file below `dir` (recursively) to Beeldpoort on `port` as `callingAe`. */
+export function storescuDirectory(port: number, callingAe: string, dir: string) {
+  return dcmtk("storescu", [
+    "-aec",
+    "BEELDPOORT",
+    "-aet",
+    callingAe,
+    "+sd",
+    "+r",
+    "127.0.0.1",
+    String(port),
+    dir,
+  ]);
+}
+
+/** Every file below `dir`, recursively. */
+export function filesUnder(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((e) =>
+    e.isDirectory ? filesUnder(`${dir}/${e.name}`) : e.isFile ? [`${dir}/${e.name}`] : []
+  );
+}
+
 /** Log lines (parsed) whose msg equals `msg`. */
 export function logLines(logs: string[], msg: string): Record<string, unknown>[] {
   return logs.map((l) => JSON.parse(l)).filter((l) => l.msg === msg);
