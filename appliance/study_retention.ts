@@ -14,7 +14,8 @@
  * timeline, its finished jobs, its expired links and portal decisions, the patient when no other
  * study names them, and the patient details a received transfer carried. What stays: the relay's
  * record of transfers, parts and messages (no patient data; it keeps a late duplicate from being
- * imported again) and the audit trail, which gets one "delete" event per study.
+ * imported again) and the audit trail, which gets one "delete" event per study. Finished jobs that
+ * belong to no study (received messages, notifications) go after the same period.
  * @module
  */
 import type { AuditTrail } from "../modules/audit/mod.ts";
@@ -40,6 +41,8 @@ export interface StudyRetentionDeps {
 /** What one sweep did. */
 export interface RetentionSweep {
   removed: number;
+  /** Finished jobs of no study (a received message processed, a notification sent) removed. */
+  jobs: number;
   /** Studies past the retention period that something still needs. */
   kept: number;
   spoolObjects: number;
@@ -169,7 +172,7 @@ export function createStudyRetention(deps: StudyRetentionDeps) {
    * (the CLI's --days); `onStudy` hears about every study past the period, kept or not.
    */
   async function sweep(options: SweepOptions = {}): Promise<RetentionSweep> {
-    const result: RetentionSweep = { removed: 0, kept: 0, spoolObjects: 0, bytes: 0 };
+    const result: RetentionSweep = { removed: 0, jobs: 0, kept: 0, spoolObjects: 0, bytes: 0 };
     const days = options.retentionDays ?? deps.retentionDays;
     const dryRun = options.dryRun ?? false;
     if (days <= 0) return result;
@@ -235,7 +238,14 @@ export function createStudyRetention(deps: StudyRetentionDeps) {
         }
       }
     }
-    if (!dryRun && (result.removed > 0 || result.kept > 0)) {
+    if (!dryRun) {
+      // A receiving gateway has a job per message and per notification, with no study: done ones
+      // go after the same period. Dead ones stay on the dashboard until a person deals with them.
+      const jobs = await db.deleteFrom("transfer_jobs").where("subject", "is", null)
+        .where("state", "=", "done").where("updated_at", "<", cutoff).executeTakeFirst();
+      result.jobs = Number(jobs.numDeletedRows);
+    }
+    if (!dryRun && (result.removed > 0 || result.kept > 0 || result.jobs > 0)) {
       log.info("study retention", { ...result, retentionDays: days });
     }
     return result;

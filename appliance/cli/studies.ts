@@ -144,11 +144,10 @@ Options:
               } MB`,
           ),
       });
+      const jobs = dryRun ? "" : `, ${sweep.jobs} finished jobs of no study removed`;
       console.log(
-        `${sweep.removed} studies ${gone} (${
-          (sweep.bytes / 1e6).toFixed(1)
-        } MB), ${sweep.kept} kept; ` +
-          `retention ${days} days`,
+        `${sweep.removed} studies ${gone} (${(sweep.bytes / 1e6).toFixed(1)} MB), ` +
+          `${sweep.kept} kept${jobs}; retention ${days} days`,
       );
       return 0;
     } finally {

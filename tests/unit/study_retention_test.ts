@@ -61,7 +61,11 @@ async function gateway(retentionDays = 30) {
     return ids;
   }
 
-  async function job(uid: string, state: "done" | "dead" | "failed", lastError?: string) {
+  async function job(
+    uid: string | undefined,
+    state: "done" | "dead" | "failed",
+    lastError?: string,
+  ) {
     const queued = await queue.enqueue({ kind: "dicom", destination: "PACS", subject: uid });
     await db.updateTable("transfer_jobs").set({ state, last_error: lastError ?? null })
       .where("id", "=", queued.id).execute();
@@ -83,7 +87,13 @@ Deno.test("retention: a study quiet for longer than retentionDays leaves the spo
   assert.equal((await g.retention.sweep()).removed, 0, "not yet: 29 days");
   g.clock.advance(2 * day);
   const sweep = await g.retention.sweep();
-  assert.deepEqual(sweep, { removed: 1, kept: 0, spoolObjects: 3, bytes: 1001 + 1002 + 1003 });
+  assert.deepEqual(sweep, {
+    removed: 1,
+    jobs: 0,
+    kept: 0,
+    spoolObjects: 3,
+    bytes: 1001 + 1002 + 1003,
+  });
   for (const id of ids) assert.equal(await g.spool.has(id), false, `spool object ${id}`);
   assert.equal(await g.studies.getStudy("2.25.1"), null);
   const count = async (table: "patients" | "instances" | "series" | "transfer_jobs") =>
@@ -111,7 +121,13 @@ Deno.test("retention: an open job keeps a study; a cancelled one does not", asyn
   await g.job("2.25.2", "failed");
   const dead = await g.job("2.25.3", "dead", "peer refused the study");
   g.clock.advance(31 * day);
-  assert.deepEqual(await g.retention.sweep(), { removed: 0, kept: 2, spoolObjects: 0, bytes: 0 });
+  assert.deepEqual(await g.retention.sweep(), {
+    removed: 0,
+    jobs: 0,
+    kept: 2,
+    spoolObjects: 0,
+    bytes: 0,
+  });
   await g.queue.cancel(dead);
   // The cancel is a change to the study's job: 30 more quiet days before it goes.
   g.clock.advance(29 * day);
@@ -131,7 +147,13 @@ Deno.test("retention: a valid patient link keeps a study until it expires or is 
   g.clock.advance(25 * day);
   const { link } = await g.portal.links.create("2.25.4", "laborant");
   g.clock.advance(6 * day);
-  assert.deepEqual(await g.retention.sweep(), { removed: 0, kept: 1, spoolObjects: 0, bytes: 0 });
+  assert.deepEqual(await g.retention.sweep(), {
+    removed: 0,
+    jobs: 0,
+    kept: 1,
+    spoolObjects: 0,
+    bytes: 0,
+  });
   await g.portal.links.revoke(link.id, "laborant");
   assert.equal((await g.retention.sweep()).removed, 1);
   const links = await g.db.selectFrom("portal_links").select("id").execute();
@@ -161,7 +183,28 @@ Deno.test("retention: recent timeline steps keep a study; a shared patient stays
     retentionDays: 0,
   });
   g.clock.advance(365 * day);
-  assert.deepEqual(await keepAll.sweep(), { removed: 0, kept: 0, spoolObjects: 0, bytes: 0 });
+  assert.deepEqual(await keepAll.sweep(), {
+    removed: 0,
+    jobs: 0,
+    kept: 0,
+    spoolObjects: 0,
+    bytes: 0,
+  });
   assert.ok(await g.studies.getStudy("2.25.6"));
+  await g.close();
+});
+
+Deno.test("retention: finished jobs of no study go after the period; dead ones and recent ones stay", async () => {
+  const g = await gateway();
+  const old = await g.job(undefined, "done");
+  const dead = await g.job(undefined, "dead", "message refused");
+  g.clock.advance(20 * day);
+  const recent = await g.job(undefined, "done");
+  g.clock.advance(11 * day);
+  assert.equal((await g.retention.sweep({ dryRun: true })).jobs, 0, "a dry run removes no job");
+  assert.equal((await g.retention.sweep()).jobs, 1);
+  const left = (await g.db.selectFrom("transfer_jobs").select("id").execute()).map((j) => j.id);
+  assert.deepEqual(left.sort(), [dead, recent].sort());
+  assert.ok(!left.includes(old));
   await g.close();
 });
