@@ -193,7 +193,7 @@ export function settingsPage(ctx: PageContext, d: SettingsData): string {
           <dt>${t("settings.studyDays")}</dt>
           <dd>${s.retention.studyDays || t("settings.keepAll")}</dd>
           <dt>${t("settings.auditDays")}</dt>
-          <dd>${s.retention.auditDays}</dd>
+          <dd>${s.retention.auditDays || t("settings.keepAll")}</dd>
           <dt>${t("settings.linkDays")}</dt>
           <dd>${s.retention.linkDays}</dd>
           <dt>${t("settings.pinAttempts")}</dt>
