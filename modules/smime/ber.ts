@@ -275,3 +275,15 @@ export function time(date: Date): Encoded {
   if (year >= 1950 && year < 2050) return tlv(0x17, new TextEncoder().encode(digits.slice(2)));
   return tlv(0x18, new TextEncoder().encode(digits));
 }
+
+/** UTCTime (X.680 §47, years 1950..2049) or GeneralizedTime, in the restricted DER forms. */
+export function readTime(buf: Uint8Array, t: Tlv): Date | undefined {
+  const text = new TextDecoder().decode(content(buf, t));
+  const m = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?Z$/.exec(text);
+  if (!m) return undefined;
+  let year = Number(m[1]);
+  if (m[1].length === 2) year += year < 50 ? 2000 : 1900;
+  return new Date(
+    Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)),
+  );
+}

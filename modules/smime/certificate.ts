@@ -52,6 +52,8 @@ export interface KeyUsage {
   readonly keyEncipherment: boolean;
   /** Bit 5. */
   readonly keyCertSign: boolean;
+  /** Bit 6: may sign revocation lists. */
+  readonly cRLSign: boolean;
 }
 
 /**
@@ -158,6 +160,7 @@ export class Certificate {
           nonRepudiation: bit(1),
           keyEncipherment: bit(2),
           keyCertSign: bit(5),
+          cRLSign: bit(6),
         };
       } else if (ext.extnID === oids.extKeyUsage && value instanceof pkijs.ExtKeyUsage) {
         this.extendedKeyUsage = [...value.keyPurposes];

@@ -1,12 +1,14 @@
 /**
  * Trust decisions about a signer (RFC 5280 §6, simplified to what a gateway with pinned anchors
  * needs): a path to a configured anchor, validity at the checking time, and e-mail key usage
- * (RFC 8550 §4.4). Revocation (CRL/OCSP) is not checked here.
+ * (RFC 8550 §4.4), and revocation by the CRLs given (crl.ts; OCSP is not asked).
  */
 import { bytesEqual } from "./ber.ts";
 import type { Certificate } from "./certificate.ts";
+import { type RevocationList, revocationOf } from "./crl.ts";
 import {
   SmimeCertificateExpired,
+  SmimeCertificateRevoked,
   SmimeKeyUsageInvalid,
   SmimeUnsupported,
   SmimeUntrustedSigner,
@@ -17,15 +19,16 @@ import { verifySignature } from "./signature.ts";
 const maxPathLength = 8;
 
 /**
- * Returns the path signer → … → anchor, or throws SmimeUntrustedSigner, SmimeCertificateExpired or
- * SmimeKeyUsageInvalid. Untrusted is decided first: the dates of a certificate nobody vouches for
- * do not matter.
+ * Returns the path signer → … → anchor, or throws SmimeUntrustedSigner, SmimeCertificateExpired,
+ * SmimeCertificateRevoked or SmimeKeyUsageInvalid. Untrusted is decided first: the dates of a
+ * certificate nobody vouches for do not matter.
  */
 export function validateSigner(
   signer: Certificate,
   intermediates: readonly Certificate[],
   anchors: readonly Certificate[],
   now: Date,
+  revocationLists: readonly RevocationList[] = [],
 ): Certificate[] {
   const path = build(signer, [signer], intermediates, anchors);
   if (!path) {
@@ -36,6 +39,17 @@ export function validateSigner(
       const when = now < cert.notBefore ? "is not yet valid" : "has expired";
       throw new SmimeCertificateExpired(
         `certificate "${cert.subject}" ${when} (valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()})`,
+      );
+    }
+  }
+  // Each certificate below the anchor against the lists its issuer (next in the path) signed.
+  for (let i = 0; i + 1 < path.length; i++) {
+    const revoked = revocationOf(path[i], path[i + 1], revocationLists, now);
+    if (revoked) {
+      throw new SmimeCertificateRevoked(
+        `certificate "${path[i].subject}" was revoked on ${revoked.date.toISOString()} (CRL of "${
+          path[i + 1].subject
+        }")`,
       );
     }
   }

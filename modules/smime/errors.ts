@@ -73,6 +73,18 @@ export class SmimeCertificateExpired extends SmimeError {
 }
 
 /**
+ * A certificate on the signer's path is on a revocation list its issuer signed.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof SmimeCertificateRevoked) notify(sender, "certificate revoked");
+ * ```
+ */
+export class SmimeCertificateRevoked extends SmimeError {
+  readonly code = "SMIME_CERT_REVOKED";
+}
+
+/**
  * The signer's certificate is not meant for e-mail signatures: key usage without
  * digitalSignature/nonRepudiation, or an extended key usage without emailProtection (RFC 8550 §4.4).
  *

@@ -15,6 +15,7 @@
  */
 export {
   SmimeCertificateExpired,
+  SmimeCertificateRevoked,
   SmimeDecryptError,
   SmimeError,
   SmimeFormatError,
@@ -26,6 +27,8 @@ export {
   SmimeUntrustedSigner,
 } from "./errors.ts";
 export { Certificate, parseCertificates } from "./certificate.ts";
+export { parseRevocationLists } from "./crl.ts";
+export type { RevocationList } from "./crl.ts";
 export type { KeyUsage } from "./certificate.ts";
 export { parsePrivateKey } from "./keys.ts";
 export type { PrivateKey } from "./keys.ts";

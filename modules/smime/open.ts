@@ -6,6 +6,7 @@
 import { releaseBytes } from "../core/mod.ts";
 import { Certificate } from "./certificate.ts";
 import { validateSigner } from "./chain.ts";
+import type { RevocationList } from "./crl.ts";
 import { decryptContent } from "./enveloped.ts";
 import { SmimeFormatError, SmimeSignatureInvalid, SmimeSignerMismatch } from "./errors.ts";
 import type { PrivateKey } from "./keys.ts";
@@ -43,6 +44,8 @@ export interface OpenOptions {
   readonly expectedSigner?: ExpectedSigner;
   /** The time at which certificates must be valid; defaults to now. */
   readonly now?: Date;
+  /** CRLs of the CAs in the signer's path; a certificate on one its issuer signed is refused. */
+  readonly revocationLists?: readonly RevocationList[];
 }
 
 /**
@@ -113,6 +116,7 @@ export async function open(options: OpenOptions): Promise<OpenedMessage> {
     verified.certificates,
     options.trustAnchors,
     options.now ?? new Date(),
+    options.revocationLists,
   );
   checkExpected(verified.signer, options.expectedSigner);
   return {

@@ -18,6 +18,7 @@ import {
   octetString,
   oid,
   raw,
+  readTime,
   readTlv,
   sequence,
   set,
@@ -238,7 +239,7 @@ function verifySignerInfo(
       throw new SmimeSignatureInvalid("content-type attribute does not match the content");
     }
     const st = attrs.get(oids.signingTime)?.[0];
-    if (st) signingTime = parseTime(buf, st);
+    if (st) signingTime = readTime(buf, st);
     // RFC 5652 §5.4: verify over the attributes with an explicit SET OF tag.
     signedBytes = Uint8Array.from(raw(buf, attrsTlv));
     signedBytes[0] = 0x31;
@@ -249,16 +250,4 @@ function verifySignerInfo(
     throw new SmimeSignatureInvalid("signature does not verify");
   }
   return { signer, signingTime };
-}
-
-/** UTCTime (X.680 §47, years 1950..2049) or GeneralizedTime, in the restricted DER forms. */
-function parseTime(buf: Uint8Array, t: Tlv): Date | undefined {
-  const text = new TextDecoder().decode(content(buf, t));
-  const m = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?Z$/.exec(text);
-  if (!m) return undefined;
-  let year = Number(m[1]);
-  if (m[1].length === 2) year += year < 50 ? 2000 : 1900;
-  return new Date(
-    Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)),
-  );
 }

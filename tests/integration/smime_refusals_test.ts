@@ -9,8 +9,10 @@ import { missing } from "../support/peers.ts";
 import {
   open,
   type OpenOptions,
+  parseRevocationLists,
   seal,
   SmimeCertificateExpired,
+  SmimeCertificateRevoked,
   SmimeDecryptError,
   SmimeFormatError,
   SmimeIntegrityError,
@@ -296,6 +298,47 @@ Deno.test({
         ]);
         await assert.rejects(open(asBob(f, await Deno.readFile(out))), SmimeFormatError);
       });
+    } finally {
+      await f.pki.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "smime: a signer on its CA's revocation list (openssl ca -gencrl) is refused; a list before the revocation or with a forged signature changes nothing",
+  ignore,
+  fn: async () => {
+    const f = await createSmimeFixture();
+    try {
+      const readLists = async () => parseRevocationLists(await Deno.readFile(await f.pki.ca.crl()));
+      const before = await readLists();
+      assert.equal(before[0].revoked.size, 0);
+      await f.pki.ca.revoke(f.carol);
+      const after = await readLists();
+      assert.equal(after[0].revoked.size, 1);
+      const byCarol = await seal({
+        content,
+        signerCert: f.carol.cert,
+        signerKey: f.carol.key,
+        recipients: [f.bob.cert],
+      });
+      await assert.rejects(
+        open(asBob(f, byCarol, { revocationLists: after })),
+        (error: Error) =>
+          error instanceof SmimeCertificateRevoked &&
+          /certificate "CN=carol, O=Beeldpoort Test" was revoked on .* \(CRL of "O=Beeldpoort Test, CN=Beeldpoort Test CA"\)/
+            .test(error.message),
+      );
+      assert.equal((await open(asBob(f, byCarol))).signer.email, "carol@zkh-c.example");
+      await open(asBob(f, byCarol, { revocationLists: before }));
+      await open(asBob(f, await sealedBy(f, "alice"), { revocationLists: after }));
+      // The same list with one byte of its signature changed: no longer the CA's word.
+      const forged = {
+        ...after[0],
+        signatureValue: flip(after[0].signatureValue, 10),
+      };
+      await open(asBob(f, byCarol, { revocationLists: [forged] }));
     } finally {
       await f.pki.cleanup();
     }

@@ -23,6 +23,10 @@ export interface TestIdentity {
 export interface TestCa extends TestIdentity {
   /** Issues a leaf certificate signed by this CA. */
   issue(name: string, options?: IssueOptions): Promise<TestIdentity>;
+  /** Marks a certificate this CA issued as revoked (openssl ca -revoke). */
+  revoke(identity: TestIdentity): Promise<void>;
+  /** Writes this CA's current CRL (PEM, valid 30 days) and returns its path. */
+  crl(): Promise<string>;
 }
 
 /** How to shape a leaf certificate. */
@@ -273,6 +277,16 @@ export async function createTestPki(): Promise<TestPki> {
           caDate(options.notAfter ?? new Date(now + 365 * 86_400_000)),
         ]);
         return { name: leafName, email: options.email, certPath: leafCert, keyPath: leafKey };
+      },
+      async revoke(identity: TestIdentity) {
+        const ca = ["-config", config, "-cert", certPath, "-keyfile", keyPath];
+        await openssl(["ca", "-batch", ...ca, "-revoke", identity.certPath]);
+      },
+      async crl() {
+        const out = join(caDir, `crl-${++counter}.pem`);
+        const ca = ["-config", config, "-cert", certPath, "-keyfile", keyPath];
+        await openssl(["ca", "-batch", ...ca, "-gencrl", "-crldays", "30", "-out", out]);
+        return out;
       },
     };
     return ca;
