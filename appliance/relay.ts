@@ -5,6 +5,7 @@
  * copy and resumes after a restart), the "peer" and "inbound" job handlers, and the sweeps that
  * settle delivery jobs on the peer's notifications and resend what stays unacknowledged.
  */
+import { crlPaths, revocationFiles } from "./revocation_files.ts";
 import { hostname } from "node:os";
 import type { AuditTrail } from "../modules/audit/mod.ts";
 import { BeeldpoortError, type Logger, subaddress } from "../modules/core/mod.ts";
@@ -141,6 +142,10 @@ export async function startRelay(
   }
   const { spool, studies, addressBook, transfer: queue } = services;
   const db = services.database.db;
+  const crlFiles = crlPaths(config.relay.crlFiles);
+  const crls = crlFiles.length > 0
+    ? revocationFiles(crlFiles, deps.log.child({ module: "relay-crl" }))
+    : null;
   const trustedCas = config.mail.trustedCaFile
     ? [Deno.readTextFileSync(config.mail.trustedCaFile)]
     : [];
@@ -197,6 +202,7 @@ export async function startRelay(
     trustAnchors: config.relay.trustAnchorsFile
       ? await loadCertificatesPem(config.relay.trustAnchorsFile)
       : [],
+    revocationLists: crls ? () => crls.current() : undefined,
     log: deps.log,
     partSizeBytes: config.xdm.partSizeBytes,
     onTransferComplete: (transfer) => imports.transferComplete(transfer),

@@ -78,6 +78,7 @@ export interface Config {
     keystoreFile: string;
     keystorePassword: string;
     trustAnchorsFile: string;
+    crlFiles: string;
     importDestination: string;
     importPolicy: "auto" | "bsn" | "hold";
     notificationTimeoutMinutes: number;
@@ -558,6 +559,12 @@ export const configSchema: Record<string, FieldSpec> = {
     default: "",
     description:
       "PEM CA certificate(s) a peer's S/MIME signer must chain to (besides being listed in the address book).",
+  },
+  "relay.crlFiles": {
+    type: "string",
+    default: "",
+    description:
+      "Revocation lists (PEM or DER files, comma-separated) of the CAs in relay.trustAnchorsFile: a peer signing with a revoked certificate is refused. Read again when a file changes.",
   },
   "relay.importDestination": {
     type: "string",

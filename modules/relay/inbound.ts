@@ -13,6 +13,7 @@ import {
   open,
   type OpenedMessage,
   SmimeCertificateExpired,
+  SmimeCertificateRevoked,
   SmimeDecryptError,
   SmimeFormatError,
   SmimeIntegrityError,
@@ -108,7 +109,7 @@ function refusalOf(error: unknown): RelayRefusal | undefined {
   }
   if (
     error instanceof SmimeUntrustedSigner || error instanceof SmimeCertificateExpired ||
-    error instanceof SmimeKeyUsageInvalid
+    error instanceof SmimeCertificateRevoked || error instanceof SmimeKeyUsageInvalid
   ) {
     return new RelaySignerUntrusted(`the signer is not trusted: ${detail}`);
   }
@@ -181,6 +182,7 @@ export function createInbound(ctx: RelayContext, outbound: ReturnType<typeof cre
         recipientKey: identity.key,
         recipientCert: identity.certificate,
         trustAnchors: options.trustAnchors,
+        revocationLists: await options.revocationLists?.(),
         now: ctx.clock.now(),
       });
     } catch (error) {

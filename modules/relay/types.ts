@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import type { Clock, Logger } from "../core/mod.ts";
 import type { DatabaseSchema } from "../db/mod.ts";
 import type { AddressBook } from "../addressbook/mod.ts";
-import type { Certificate, PrivateKey } from "../smime/mod.ts";
+import type { Certificate, PrivateKey, RevocationList } from "../smime/mod.ts";
 import type { Spool } from "../spool/mod.ts";
 import type { StudyIndex, StudyInstance } from "../studies/mod.ts";
 import type { XdmPatientInfo } from "../xdm/mod.ts";
@@ -118,6 +118,8 @@ export interface RelayOptions {
   identity: RelayIdentity;
   /** The CAs a peer's signer must chain to. */
   trustAnchors: readonly Certificate[];
+  /** The CRLs of those CAs as they are now: a signer on one of them is refused. */
+  revocationLists?: () => Promise<readonly RevocationList[]>;
   log: Logger;
   /** Largest XDM zip per part before the recipient's limit is applied. Default 20 000 000. */
   partSizeBytes?: number;

@@ -1,8 +1,9 @@
 /**
  * Hostile or broken mail straight into B's SMTP listener, each claiming to come from A (who is in
  * B's address book): an encrypted but unsigned message (made with `openssl cms`), a message signed
- * by someone the address book does not list for A, and a message encrypted for someone else. Each
- * is refused with its code, answered with a failure notification to A, and audited at B.
+ * by someone the address book does not list for A, a message encrypted for someone else, and one
+ * signed by A after the CA revoked A's certificate (B's relay.crlFiles, rewritten while B runs).
+ * Each is refused with its code, answered with a failure notification to A, and audited at B.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -32,13 +33,20 @@ function outer(from: string, to: string, messageId: string): Record<string, stri
 
 Deno.test({
   name:
-    "relay: unsigned, unlisted signer and encrypted-for-someone-else are refused, answered and audited",
+    "relay: unsigned, unlisted signer, encrypted-for-someone-else and revoked signer are refused, answered and audited",
   ignore: missing("storescu", "Orthanc", "openssl"),
   async fn() {
     using dir = tempDir("bp-relay-refusals-");
-    const pair = await createGatewayPair(dir.path);
+    const crlPath = join(dir.path, "ca-crl.pem");
+    const pair = await createGatewayPair(dir.path, {
+      start: false,
+      envB: { BEELDPOORT_RELAY__CRLFILES: crlPath },
+    });
     const { a, b } = pair;
     try {
+      // B starts with the CA's list as it is: nothing revoked.
+      await Deno.copyFile(await pair.pki.ca.crl(), crlPath);
+      await Promise.all([a.start(), b.start()]);
       const intruder = await pair.pki.issue("intruder", { email: a.address });
       const aCert = await loadCertificatePem(a.identity.certPath);
       const aKey = await loadPrivateKeyPem(a.identity.keyPath);
@@ -110,32 +118,53 @@ Deno.test({
         });
         assert.match(result.response, /^250/);
       }
+      // 4. Properly signed by A and encrypted for B, after the CA revoked A's certificate and B's
+      // CRL file was replaced (B reads it again because it changed).
+      await pair.pki.ca.revoke(a.identity);
+      await Deno.copyFile(await pair.pki.ca.crl(), crlPath);
+      const revoked = await seal({
+        content: entity,
+        signerCert: aCert,
+        signerKey: aKey,
+        recipients: [bCert],
+        headers: outer(a.address, b.address, "<revoked.1@zkh-a.example>"),
+      });
+      const result = await sender.send({
+        to: b.address,
+        messageId: "<revoked.1@zkh-a.example>",
+        raw: ReadableStream.from([revoked]),
+      });
+      assert.match(result.response, /^250/);
 
-      const refusedAtB = await eventually("three refusals at B", () => {
+      const refusedAtB = await eventually("four refusals at B", () => {
         const lines = logged(b, "message refused");
-        return Promise.resolve(lines.length >= 3 && lines);
+        return Promise.resolve(lines.length >= 4 && lines);
       });
       assert.deepEqual(
         refusedAtB.map((l) => `${l.messageId} ${l.code}`).sort(),
         [
           "<elsewhere.1@zkh-a.example> RELAY_NOT_FOR_US",
+          "<revoked.1@zkh-a.example> RELAY_SIGNER_UNTRUSTED",
           "<unlisted.1@zkh-a.example> RELAY_SIGNER_NOT_LISTED",
           "<unsigned.1@zkh-a.example> RELAY_UNSIGNED",
         ],
       );
+      const revokedLine = refusedAtB.find((l) => l.messageId === "<revoked.1@zkh-a.example>");
+      assert.match(String(revokedLine?.reason), /was revoked on/);
       // Each refusal went back to A as a signed, encrypted failure notification, which A opened.
-      await eventually("three failure notifications at A", () =>
+      await eventually("four failure notifications at A", () =>
         Promise.resolve(
           logged(a, "inbound message processed").filter((l) => l.kind === "notification")
-            .length === 3,
+            .length === 4,
         ));
       const notices = logged(b, "mail sent").filter((l) => String(l.messageId).includes("mdn."));
-      assert.equal(notices.length, 3);
+      assert.equal(notices.length, 4);
 
       const audit = await auditRefusals(b);
       assert.deepEqual(audit, [
         "receive failure RELAY_NOT_FOR_US",
         "receive failure RELAY_SIGNER_NOT_LISTED",
+        "receive failure RELAY_SIGNER_UNTRUSTED",
         "receive failure RELAY_UNSIGNED",
       ]);
       // Nothing of the refused messages reached the study index.
