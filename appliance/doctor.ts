@@ -4,6 +4,8 @@ import { openDatabase, pendingMigrations } from "../modules/db/mod.ts";
 import type { Config } from "./config/schema.ts";
 import { masterKeyLength } from "./init.ts";
 import { dataPaths } from "./paths.ts";
+import { crlPaths } from "./revocation_files.ts";
+import { parseRevocationLists, type RevocationList } from "../modules/smime/mod.ts";
 
 /** The outcome of one doctor check. `warn` is reported but does not fail the doctor. */
 export interface Finding {
@@ -155,6 +157,38 @@ function checkCipher(): Finding {
     };
 }
 
+/**
+ * Each file of `relay.crlFiles`: readable, a revocation list, and not past its nextUpdate (the job
+ * that fetches it has stopped, so revocations since then are not known here).
+ */
+export function checkRevocationLists(paths: readonly string[], now: Date): Finding[] {
+  return paths.map((path): Finding => {
+    const check = `revocation list ${path}`;
+    let lists: RevocationList[];
+    try {
+      lists = parseRevocationLists(Deno.readFileSync(path));
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return { check, status: "fail", detail: `cannot be used: ${why}` };
+    }
+    const stale = lists.filter((l) => l.nextUpdate && l.nextUpdate < now);
+    const revoked = lists.reduce((n, l) => n + l.revoked.size, 0);
+    if (stale.length > 0) {
+      return {
+        check,
+        status: "warn",
+        detail: `out of date since ${stale[0].nextUpdate!.toISOString()}: fetch it again`,
+      };
+    }
+    const next = lists.map((l) => l.nextUpdate?.toISOString()).filter(Boolean).sort()[0];
+    return {
+      check,
+      status: "ok",
+      detail: `${revoked} revoked${next ? `, next update ${next}` : ""}`,
+    };
+  });
+}
+
 /** Checks the installation without changing it. */
 export async function runDoctor(config: Config, now = new Date()): Promise<Finding[]> {
   const paths = dataPaths(config);
@@ -166,5 +200,6 @@ export async function runDoctor(config: Config, now = new Date()): Promise<Findi
     checkCertificate(paths.tlsCert, paths.tlsKey, now),
     checkPort("web UI", config.http.host, config.http.port),
     checkPort("DICOM", config.dicom.host, config.dicom.port),
+    ...checkRevocationLists(crlPaths(config.relay.crlFiles), now),
   ];
 }

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { clientTrusting, freePort, runCli, startAppliance, tempDir } from "../support/appliance.ts";
+import { checkRevocationLists } from "../../appliance/doctor.ts";
+import { missing } from "../support/peers.ts";
+import { createTestPki } from "../support/smime_pki.ts";
 
 Deno.test("serve on a fresh directory creates keys, database and certificate, and answers /healthz", async () => {
   using dir = tempDir();
@@ -190,4 +193,34 @@ Deno.test("every command answers --help, and version prints the version", async 
   const unknown = await runCli(["frobnicate"]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
+});
+
+Deno.test({
+  name: "doctor reads each relay.crlFiles list: revocations and next update, out of date, unusable",
+  ignore: missing("openssl"),
+  fn: async () => {
+    using dir = tempDir();
+    const pki = await createTestPki();
+    try {
+      const leaf = await pki.issue("revoked-leaf", { email: "x@zkh-x.example" });
+      await pki.ca.revoke(leaf);
+      const crl = await pki.ca.crl();
+      const garbage = `${dir.path}/not-a-crl.pem`;
+      Deno.writeTextFileSync(garbage, "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+      const [fresh, broken, absent] = checkRevocationLists(
+        [crl, garbage, `${dir.path}/absent.crl`],
+        new Date(),
+      );
+      assert.equal(fresh.status, "ok", fresh.detail);
+      assert.match(fresh.detail, /^1 revoked, next update \d{4}-/);
+      assert.equal(broken.status, "fail");
+      assert.match(broken.detail, /cannot be used: /);
+      assert.equal(absent.status, "fail");
+      const [late] = checkRevocationLists([crl], new Date(Date.now() + 31 * 86400_000));
+      assert.equal(late.status, "warn");
+      assert.match(late.detail, /^out of date since .*: fetch it again$/);
+    } finally {
+      await pki.cleanup();
+    }
+  },
 });
