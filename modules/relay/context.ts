@@ -1,7 +1,13 @@
 /** What outbound and inbound share: options, clock, audit, timeline, and sealing a notification. */
 import { type Clock, type Logger, newToken, systemClock } from "../core/mod.ts";
 import type { Endpoint } from "../addressbook/mod.ts";
-import { Certificate, type ContentAlgorithm, type PrivateKey, seal } from "../smime/mod.ts";
+import {
+  Certificate,
+  type ContentAlgorithm,
+  type PrivateKey,
+  revocationAmong,
+  seal,
+} from "../smime/mod.ts";
 import { buildDispositionReport, type DispositionNotice } from "./mdn.ts";
 import { type Direction, recordEvent } from "./store.ts";
 import type { RelayAuditEvent, RelayOptions } from "./types.ts";
@@ -27,7 +33,9 @@ export interface RelayContext {
   ): Promise<void>;
   audit(event: Omit<RelayAuditEvent, "at">): Promise<void>;
   /** The certificate and content encryption to use for a peer endpoint. */
-  encryptionFor(endpoint: Endpoint): { certificate: Certificate; algorithm: ContentAlgorithm };
+  encryptionFor(
+    endpoint: Endpoint,
+  ): Promise<{ certificate: Certificate; algorithm: ContentAlgorithm }>;
   /** Seals and sends an MDN to a peer address we know; false when we cannot (unknown peer). */
   sendNotice(to: string, notice: DispositionNotice, subject: string): Promise<boolean>;
 }
@@ -45,12 +53,23 @@ export function createContext(options: RelayOptions): RelayContext {
   const productLine = `${product.name} ${product.version}`;
   const now = () => clock.now().toISOString();
 
-  const encryptionFor = (endpoint: Endpoint) => {
+  const encryptionFor = async (endpoint: Endpoint) => {
     const at = clock.now();
-    const info = endpoint.certificates
+    const lists = (await options.revocationLists?.()) ?? [];
+    const valid = endpoint.certificates
       .filter((c) => c.use === "encryption" && c.notBefore <= at && at < c.notAfter)
-      .sort((a, b) => b.notAfter.getTime() - a.notAfter.getTime())[0];
-    if (!info) throw new Error(`no valid encryption certificate for ${endpoint.address}`);
+      .sort((a, b) => b.notAfter.getTime() - a.notAfter.getTime());
+    // A revoked key may be in other hands: never encrypt patient data for it.
+    const revoked: string[] = [];
+    const info = valid.find((c) => {
+      const date = revocationAmong(new Certificate(c.der), options.trustAnchors, lists, at)?.date;
+      if (date) revoked.push(`${c.fingerprint.slice(0, 16)} revoked on ${date.toISOString()}`);
+      return !date;
+    });
+    if (!info) {
+      const why = revoked.length > 0 ? ` (${revoked.join("; ")})` : "";
+      throw new Error(`no valid encryption certificate for ${endpoint.address}${why}`);
+    }
     // An endpoint that does not say it opens AES-GCM gets CBC, which every peer must open.
     const algorithm: ContentAlgorithm = endpoint.contentEncryption.includes("aes-gcm")
       ? "aes-256-gcm"
@@ -78,7 +97,7 @@ export function createContext(options: RelayOptions): RelayContext {
       const endpoint = entry?.endpoints.find((e) => e.address === to);
       let target;
       try {
-        target = endpoint ? encryptionFor(endpoint) : undefined;
+        target = endpoint ? await encryptionFor(endpoint) : undefined;
       } catch {
         target = undefined;
       }

@@ -238,7 +238,7 @@ export function createOutbound(ctx: RelayContext) {
       throw new RelayNothingToSend(`study ${request.studyInstanceUid} has no instances to send`);
     }
     const endpoint = recipient.endpoint;
-    const { certificate, algorithm } = ctx.encryptionFor(endpoint);
+    const { certificate, algorithm } = await ctx.encryptionFor(endpoint);
     const partSize = partSizeFor(
       options.partSizeBytes ?? DEFAULT_PART_SIZE,
       endpoint.maxMessageBytes,

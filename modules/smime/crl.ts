@@ -119,6 +119,24 @@ export function revocationOf(
   return undefined;
 }
 
+/**
+ * `revocationOf` with the issuer looked up by name among `issuers` (e.g. the trust anchors), for a
+ * certificate that comes without its path, such as a peer's encryption certificate.
+ */
+export function revocationAmong(
+  cert: Certificate,
+  issuers: readonly Certificate[],
+  lists: readonly RevocationList[],
+  now: Date,
+): { date: Date } | undefined {
+  for (const issuer of issuers) {
+    if (!bytesEqual(issuer.subjectDer, cert.issuerDer)) continue;
+    const revoked = revocationOf(cert, issuer, lists, now);
+    if (revoked) return revoked;
+  }
+  return undefined;
+}
+
 function signedBy(list: RevocationList, issuer: Certificate): boolean {
   try {
     return verifySignature(list.signatureAlgorithm, list.tbs, list.signatureValue, issuer.spki);

@@ -27,7 +27,7 @@ export {
   SmimeUntrustedSigner,
 } from "./errors.ts";
 export { Certificate, parseCertificates } from "./certificate.ts";
-export { parseRevocationLists } from "./crl.ts";
+export { parseRevocationLists, revocationAmong } from "./crl.ts";
 export type { RevocationList } from "./crl.ts";
 export type { KeyUsage } from "./certificate.ts";
 export { parsePrivateKey } from "./keys.ts";

@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
-import { loadCertificatePem, loadPrivateKeyPem, open, seal } from "../../modules/smime/mod.ts";
+import {
+  loadCertificatePem,
+  loadPrivateKeyPem,
+  open,
+  parseRevocationLists,
+  seal,
+} from "../../modules/smime/mod.ts";
 import { buildPart, decodedBody, parsePart } from "../../modules/relay/mod.ts";
 import { missing } from "../support/peers.ts";
 import {
@@ -411,4 +417,22 @@ Deno.test({
       assert.equal(content.headers.get("content-transfer-encoding"), "base64");
     });
   },
+});
+
+Deno.test("relay: A does not encrypt for a peer certificate that its CA revoked", async () => {
+  await withPair(async (pair, studyUid) => {
+    const { a, b } = pair;
+    await pair.pki.ca.revoke(b.identity.files);
+    const lists = parseRevocationLists(await Deno.readFile(await pair.pki.ca.crl()));
+    const checking = a.relayWith({}, { revocationLists: () => Promise.resolve(lists) });
+    await assert.rejects(
+      checking.sendTransfer({ studyInstanceUid: studyUid, recipientUra: b.ura }),
+      /no valid encryption certificate for gw@zkh-b\.example \([0-9a-f]{16} revoked on \d{4}-/,
+    );
+    const stored = await a.database.db.selectFrom("relay_transfers").select("id").execute();
+    assert.equal(stored.length, 0, "nothing was packed or recorded");
+    // Without the lists (as before the CA's revocation was known) the same send goes ahead.
+    const sent = await send(pair, studyUid);
+    assert.ok(sent.transferId);
+  });
 });

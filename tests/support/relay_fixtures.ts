@@ -20,6 +20,7 @@ import {
   type Relay,
   type RelayAuditEvent,
   type RelayIdentity,
+  type RelayOptions,
 } from "../../modules/relay/mod.ts";
 import {
   type Certificate,
@@ -102,7 +103,7 @@ export interface TestGateway {
   /** How many coming `onTransferComplete` calls fail, as a crash before the import would. */
   faults: { completions: number };
   /** A second relay over the same stores with other options (e.g. another signing key). */
-  relayWith(overrides: Partial<RelayIdentity>): Relay;
+  relayWith(overrides: Partial<RelayIdentity>, extra?: Partial<RelayOptions>): Relay;
 }
 
 /** Two gateways that know each other, and their shared PKI. */
@@ -148,7 +149,7 @@ async function createGateway(
   const completed: CompletedTransfer[] = [];
   const audit: RelayAuditEvent[] = [];
   const faults = { completions: 0 };
-  const relayWith = (overrides: Partial<RelayIdentity>) =>
+  const relayWith = (overrides: Partial<RelayIdentity>, extra: Partial<RelayOptions> = {}) =>
     createRelay({
       db: database.db,
       spool,
@@ -168,6 +169,7 @@ async function createGateway(
         return Promise.resolve();
       },
       audit: { record: (event) => void audit.push(event) },
+      ...extra,
     });
   const relay = relayWith({});
   network.gateways.set(address, relay);
