@@ -3,7 +3,8 @@
  * B's address book): an encrypted but unsigned message (made with `openssl cms`), a message signed
  * by someone the address book does not list for A, a message encrypted for someone else, and one
  * signed by A after the CA revoked A's certificate (B's relay.crlFiles, rewritten while B runs).
- * Each is refused with its code, answered with a failure notification to A, and audited at B.
+ * Each is refused with its code and audited at B, and answered with a failure notification to A,
+ * except the revoked one: B encrypts nothing for a revoked certificate.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -151,14 +152,20 @@ Deno.test({
       );
       const revokedLine = refusedAtB.find((l) => l.messageId === "<revoked.1@zkh-a.example>");
       assert.match(String(revokedLine?.reason), /was revoked on/);
-      // Each refusal went back to A as a signed, encrypted failure notification, which A opened.
-      await eventually("four failure notifications at A", () =>
+      // Each refusal went back to A as a signed, encrypted failure notification, which A opened;
+      // except the last: B does not encrypt for A's revoked certificate, not even a notification.
+      const unanswered = await eventually("the revoked signer's refusal left unanswered", () => {
+        const lines = logged(b, "notification not sent: no encryption certificate for the peer");
+        return Promise.resolve(lines.length >= 1 && lines);
+      });
+      assert.deepEqual(unanswered.map((l) => l.originalMessageId), ["<revoked.1@zkh-a.example>"]);
+      await eventually("three failure notifications at A", () =>
         Promise.resolve(
           logged(a, "inbound message processed").filter((l) => l.kind === "notification")
-            .length === 4,
+            .length === 3,
         ));
       const notices = logged(b, "mail sent").filter((l) => String(l.messageId).includes("mdn."));
-      assert.equal(notices.length, 4);
+      assert.equal(notices.length, 3);
 
       const audit = await auditRefusals(b);
       assert.deepEqual(audit, [
