@@ -11,11 +11,11 @@
  * - no patient link to it is still valid (not revoked, not expired).
  *
  * What goes: the images and received documents (spool), the study, its series and instances, its
- * timeline, its finished jobs, its expired links and portal decisions, the patient when no other
- * study names them, and the patient details a received transfer carried. What stays: the relay's
- * record of transfers, parts and messages (no patient data; it keeps a late duplicate from being
- * imported again) and the audit trail, which gets one "delete" event per study. Finished jobs that
- * belong to no study (received messages, notifications) go after the same period.
+ * timeline, its finished jobs, its expired or revoked links and portal decisions, the patient when
+ * no other study names them, and the patient details a received transfer carried. What stays: the
+ * relay's record of transfers, parts and messages (no patient data; it keeps a late duplicate from
+ * being imported again) and the audit trail, which gets one "delete" event per study. Finished jobs
+ * that belong to no study (received messages, notifications) go after the same period.
  * @module
  */
 import type { AuditTrail } from "../modules/audit/mod.ts";
