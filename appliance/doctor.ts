@@ -189,6 +189,21 @@ export function checkRevocationLists(paths: readonly string[], now: Date): Findi
   });
 }
 
+/** `studies.retentionDays` 0 keeps every image for good: the spool only grows. */
+export function checkRetention(days: number): Finding {
+  return days > 0
+    ? {
+      check: "study retention",
+      status: "ok",
+      detail: `${days} days after a study's last activity`,
+    }
+    : {
+      check: "study retention",
+      status: "warn",
+      detail: "studies.retentionDays is 0: no study is ever removed and the spool only grows",
+    };
+}
+
 /** Checks the installation without changing it. */
 export async function runDoctor(config: Config, now = new Date()): Promise<Finding[]> {
   const paths = dataPaths(config);
@@ -200,6 +215,7 @@ export async function runDoctor(config: Config, now = new Date()): Promise<Findi
     checkCertificate(paths.tlsCert, paths.tlsKey, now),
     checkPort("web UI", config.http.host, config.http.port),
     checkPort("DICOM", config.dicom.host, config.dicom.port),
+    checkRetention(config.studies.retentionDays),
     ...checkRevocationLists(crlPaths(config.relay.crlFiles), now),
   ];
 }

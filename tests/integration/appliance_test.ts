@@ -143,6 +143,13 @@ Deno.test("doctor passes on an initialised directory and names a missing key fil
   assert.equal(healthy.code, 0, healthy.stdout);
   assert.match(healthy.stdout, /No problems found/);
   assert.match(healthy.stdout, /ok\s+encryption: OpenSSL \(libcrypto\.so/i);
+  assert.match(healthy.stdout, /ok\s+study retention: 30 days after a study's last activity/i);
+  const keepAll = await runCli(["doctor"], {
+    cwd: dir.path,
+    env: { ...env, BEELDPOORT_STUDIES__RETENTIONDAYS: "0" },
+  });
+  assert.equal(keepAll.code, 0, keepAll.stdout); // a warning, not a failure
+  assert.match(keepAll.stdout, /WARN\s+study retention: studies\.retentionDays is 0/);
   const fallback = await runCli(["doctor"], {
     cwd: dir.path,
     env: { ...env, BP_DEV_CRYPTO: "node" },
