@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { gcmOpen } from "../core/mod.ts";
 import { SpoolIntegrityError, SpoolNotFound } from "./errors.ts";
+import type { IoGate } from "./io_gate.ts";
 import {
   chunkAad,
   chunkCount,
@@ -19,10 +20,27 @@ export interface OpenObject {
   file: Deno.FsFile;
   header: Header;
   key: Uint8Array<ArrayBuffer>;
+  /** When given, chunks are read synchronously while it lets them (see io_gate.ts). */
+  gate?: IoGate;
 }
 
-/** Reads exactly `buffer.length` bytes unless the file ends first; returns the count read. */
-export async function readFull(file: Deno.FsFile, buffer: Uint8Array): Promise<number> {
+/**
+ * Reads exactly `buffer.length` bytes unless the file ends first; returns the count read. With an
+ * open `gate` the read is synchronous: out of the page cache that costs a sixth of the CPU of a
+ * trip through the I/O thread pool and a seventh of the time (1 GiB in 128 KiB reads: 0.05 against
+ * 0.3 s of CPU here).
+ */
+export async function readFull(
+  file: Deno.FsFile,
+  buffer: Uint8Array,
+  gate?: IoGate,
+): Promise<number> {
+  if (gate && !gate.throttled) {
+    const started = performance.now();
+    const n = readFullSync(file, buffer);
+    gate.note(n, performance.now() - started);
+    return n;
+  }
   let offset = 0;
   while (offset < buffer.length) {
     const n = await file.read(buffer.subarray(offset));
@@ -32,15 +50,32 @@ export async function readFull(file: Deno.FsFile, buffer: Uint8Array): Promise<n
   return offset;
 }
 
-/** Opens the file of `id`, mapping a missing file (or a malformed id) to SpoolNotFound. */
+function readFullSync(file: Deno.FsFile, buffer: Uint8Array): number {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const n = file.readSync(buffer.subarray(offset));
+    if (n === null) break;
+    offset += n;
+  }
+  return offset;
+}
+
+/**
+ * Opens the file of `id`, mapping a missing file (or a malformed id) to SpoolNotFound. With an
+ * open `gate` the open is synchronous (a metadata lookup of microseconds, see readFull).
+ */
 export async function openFile(
   layout: Layout,
   id: string,
   write = false,
+  gate?: IoGate,
 ): Promise<Deno.FsFile> {
   if (!isSpoolId(id)) throw new SpoolNotFound(String(id));
+  const path = layout.objectPath(id);
   try {
-    return await Deno.open(layout.objectPath(id), { read: true, write });
+    return gate && !gate.throttled
+      ? Deno.openSync(path, { read: true, write })
+      : await Deno.open(path, { read: true, write });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new SpoolNotFound(id);
     throw e;
@@ -48,9 +83,9 @@ export async function openFile(
 }
 
 /** Reads and parses the header of an open file; the header must name `id`. */
-export async function readHeader(file: Deno.FsFile, id: string): Promise<Header> {
+export async function readHeader(file: Deno.FsFile, id: string, gate?: IoGate): Promise<Header> {
   const bytes = new Uint8Array(HEADER_SIZE);
-  const n = await readFull(file, bytes);
+  const n = await readFull(file, bytes, gate);
   const header = decodeHeader(bytes.subarray(0, n));
   if (typeof header === "string") throw new SpoolIntegrityError(id, "header", header);
   if (header.id !== id) {
@@ -68,12 +103,13 @@ export async function openObject(
   layout: Layout,
   id: string,
   master: MasterKey,
+  gate?: IoGate,
 ): Promise<OpenObject> {
-  const file = await openFile(layout, id);
+  const file = await openFile(layout, id, false, gate);
   try {
-    const header = await readHeader(file, id);
+    const header = await readHeader(file, id, gate);
     const key = await unwrapDataKey(header, master);
-    const length = (await file.stat()).size;
+    const length = (gate && !gate.throttled ? file.statSync() : await file.stat()).size;
     const expected = expectedFileLength(header.size, header.chunkSize);
     if (length !== expected) {
       throw new SpoolIntegrityError(
@@ -82,7 +118,7 @@ export async function openObject(
         `file is ${length} bytes, an intact object of this size is ${expected}`,
       );
     }
-    return { file, header, key };
+    return { file, header, key, gate };
   } catch (e) {
     file.close();
     throw e;
@@ -99,7 +135,7 @@ export function chunkDecryptor(
   object: OpenObject,
   into?: Uint8Array,
 ): () => Promise<Uint8Array | null> {
-  const { header, key, file } = object;
+  const { header, key, file, gate } = object;
   const count = chunkCount(header.size, header.chunkSize);
   const cipherBuffer = new Uint8Array(header.chunkSize + TAG_SIZE);
   let index = 0;
@@ -108,7 +144,7 @@ export function chunkDecryptor(
     const final = index === count - 1;
     const plainLength = final ? header.size - index * header.chunkSize : header.chunkSize;
     const ciphertext = cipherBuffer.subarray(0, plainLength + TAG_SIZE);
-    const n = await readFull(file, ciphertext);
+    const n = await readFull(file, ciphertext, gate);
     if (n !== ciphertext.length) {
       throw new SpoolIntegrityError(header.id, "length", `chunk ${index} is cut short`);
     }

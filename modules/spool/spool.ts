@@ -19,7 +19,7 @@ import {
 } from "./reader.ts";
 import { listIds, rewrapObject, type RewrapOutcome } from "./rotate.ts";
 import { type PutOptions, type PutResult, writeObject } from "./writer.ts";
-import { WriteGate } from "./write_gate.ts";
+import { IoGate } from "./io_gate.ts";
 
 /**
  * How hard `put` works to make an object survive a power cut before resolving.
@@ -130,7 +130,8 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   await prepareShards(layout, durable);
   const active = new Set<string>();
   const buffers: Uint8Array<ArrayBuffer>[] = [];
-  const gate = new WriteGate();
+  const writeGate = new IoGate();
+  const readGate = new IoGate();
 
   const sweep = async () => {
     const removed = await sweepTemporary(layout, active);
@@ -144,7 +145,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       if (putOptions?.chunkSize !== undefined) checkChunkSize(putOptions.chunkSize);
       const started = performance.now();
       const result = await writeObject(
-        { layout, master, chunkSize, durable, active, buffers, gate },
+        { layout, master, chunkSize, durable, active, buffers, gate: writeGate },
         stream,
         putOptions,
       );
@@ -156,13 +157,13 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
       return result;
     },
     async get(id) {
-      return plaintextStream(await openObject(layout, id, master));
+      return plaintextStream(await openObject(layout, id, master, readGate));
     },
     async readAll(id) {
-      return await readWhole(await openObject(layout, id, master));
+      return await readWhole(await openObject(layout, id, master, readGate));
     },
     async verify(id) {
-      return await verifyObject(await openObject(layout, id, master));
+      return await verifyObject(await openObject(layout, id, master, readGate));
     },
     async delete(id) {
       if (!isSpoolId(id)) return false;

@@ -4,7 +4,7 @@ import { SpoolWriteError } from "./errors.ts";
 import { chunkAad, chunkNonce, encodeHeader, encodeTotals, FIXED_SIZE } from "./format.ts";
 import { emptySlot, type MasterKey, newDataKey } from "./keys.ts";
 import { ensureDir, type Layout } from "./layout.ts";
-import type { WriteGate } from "./write_gate.ts";
+import type { IoGate } from "./io_gate.ts";
 
 /** What `put` returns once the object is durable. */
 export interface PutResult {
@@ -55,7 +55,7 @@ export interface WriterContext {
   /** Idle chunk buffers, reused so a stream of small puts does not allocate one chunk each. */
   buffers: Uint8Array<ArrayBuffer>[];
   /** Says when the kernel is holding writers back, so chunks go through the thread pool. */
-  gate: WriteGate;
+  gate: IoGate;
 }
 
 const idleBuffersKept = 4;
