@@ -153,7 +153,10 @@ if (split) {
   );
 }
 const cpu = result.relayCpuSeconds;
-console.log(`CPU seconds while relaying: A ${cpu.a}, B ${cpu.b}, Orthanc ${cpu.orthanc}`);
+console.log(
+  `CPU seconds while relaying: A ${cpu.a}, B ${cpu.b}, Orthanc ${cpu.orthanc}, ` +
+    `this benchmark ${cpu.driver}`,
+);
 // What the three processes' CPU time allows on this machine's cores even if they never waited
 // for each other: a ratio below this floor needs less CPU, not better overlap.
 const cores = navigator.hardwareConcurrency;
@@ -176,6 +179,7 @@ console.log(JSON.stringify({
   cpuSecondsA: cpu.a,
   cpuSecondsB: cpu.b,
   cpuSecondsOrthanc: cpu.orthanc,
+  cpuSecondsDriver: cpu.driver,
   cpuFloorSeconds: floorSeconds,
   cpuFloorRatio: floorRatio,
   parts: result.transfer?.partCount,
