@@ -155,7 +155,7 @@ if (split) {
 const cpu = result.relayCpuSeconds;
 console.log(
   `CPU seconds while relaying: A ${cpu.a}, B ${cpu.b}, Orthanc ${cpu.orthanc}, ` +
-    `this benchmark ${cpu.driver}`,
+    `this benchmark ${cpu.driver}; stolen by the hypervisor ${cpu.steal}`,
 );
 // What the three processes' CPU time allows on this machine's cores even if they never waited
 // for each other: a ratio below this floor needs less CPU, not better overlap.
@@ -180,6 +180,7 @@ console.log(JSON.stringify({
   cpuSecondsB: cpu.b,
   cpuSecondsOrthanc: cpu.orthanc,
   cpuSecondsDriver: cpu.driver,
+  stealSeconds: cpu.steal,
   cpuFloorSeconds: floorSeconds,
   cpuFloorRatio: floorRatio,
   parts: result.transfer?.partCount,

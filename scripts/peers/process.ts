@@ -42,6 +42,22 @@ export function cpuSecondsOf(pid: number): number | null {
 }
 
 /**
+ * CPU time the hypervisor gave to other guests while this machine's processes wanted to run
+ * (steal, from /proc/stat, summed over all cores), in seconds, or null where it cannot be read.
+ * A benchmark run with much of it measured a busy host, not our program.
+ */
+export function machineStealSeconds(): number | null {
+  try {
+    const cpu = Deno.readTextFileSync("/proc/stat").split("\n")[0].split(/\s+/);
+    // cpu user nice system idle iowait irq softirq steal ...
+    const ticksPerSecond = 100; // USER_HZ on Linux
+    return Number(cpu[8]) / ticksPerSecond;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Deno flags for an appliance started by a test or benchmark, from BP_DEV_RUN_FLAGS, e.g. for
  * profiling: BP_DEV_RUN_FLAGS="--v8-flags=--prof,--logfile=/tmp/prof-%p.log" (read with
  * `node --prof-process`).

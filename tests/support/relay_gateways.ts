@@ -11,6 +11,7 @@ import { readPart10Header } from "../../modules/dicom/mod.ts";
 import type { PayloadFormat } from "../../modules/addressbook/mod.ts";
 import { loadCertificatePem } from "../../modules/smime/mod.ts";
 import { type OrthancPeer, startOrthanc } from "../../scripts/peers/orthanc.ts";
+import { machineStealSeconds } from "../../scripts/peers/process.ts";
 import { type ApplianceProcess, freePort, startAppliance } from "./appliance.ts";
 import { organisation, type Resource } from "./addressbook_fhir_server.ts";
 import { cli, routingEnv } from "./routing_peers.ts";
@@ -393,9 +394,10 @@ export interface JourneyResult {
   peakRss: { a: number | null; b: number | null };
   /**
    * CPU seconds each process used between the last instance into A and the last into Orthanc;
-   * `driver` is this process (it shares the machine's cores with the others).
+   * `driver` is this process (it shares the machine's cores with the others), `steal` the time
+   * the hypervisor ran other guests instead (machine-wide).
    */
-  relayCpuSeconds: { a: number; b: number; orthanc: number; driver: number };
+  relayCpuSeconds: { a: number; b: number; orthanc: number; driver: number; steal: number };
   /** A's outbound transfer as it ended. */
   transfer: ListedTransfer | undefined;
   /**
@@ -476,6 +478,7 @@ export async function runJourney(
     b: pair.b.app?.cpuSeconds() ?? 0,
     orthanc: pair.orthanc.process.cpuSeconds() ?? 0,
     driver: ownCpuSeconds(),
+    steal: machineStealSeconds() ?? 0,
   });
   const cpuAtReceived = cpu();
   let cpuAtStored = cpuAtReceived;
@@ -530,6 +533,7 @@ export async function runJourney(
       b: Math.round((cpuAtStored.b - cpuAtReceived.b) * 10) / 10,
       orthanc: Math.round((cpuAtStored.orthanc - cpuAtReceived.orthanc) * 10) / 10,
       driver: Math.round((cpuAtStored.driver - cpuAtReceived.driver) * 10) / 10,
+      steal: Math.round((cpuAtStored.steal - cpuAtReceived.steal) * 10) / 10,
     },
     transfer,
     transfers: outbound.length,
