@@ -5,6 +5,7 @@ import type { Config } from "./config/schema.ts";
 import { masterKeyLength } from "./init.ts";
 import { dataPaths } from "./paths.ts";
 import { crlPaths } from "./revocation_files.ts";
+import { checkSpoolFilesystem } from "./spool_filesystem.ts";
 import { parseRevocationLists, type RevocationList } from "../modules/smime/mod.ts";
 
 /** The outcome of one doctor check. `warn` is reported but does not fail the doctor. */
@@ -209,6 +210,7 @@ export async function runDoctor(config: Config, now = new Date()): Promise<Findi
   const paths = dataPaths(config);
   return [
     checkDataDir(paths.dir),
+    { check: "data filesystem", ...checkSpoolFilesystem(paths.dir) },
     checkMasterKey(paths.masterKey),
     checkCipher(),
     await checkDatabase(paths.database),

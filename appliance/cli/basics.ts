@@ -71,8 +71,9 @@ export const doctorCommand: Command = {
   summary: "check the installation and print what is wrong",
   help: `Usage: beeldpoort doctor [--config FILE]
 
-Checks data directory permissions, the spool master key, the database and its migrations, the web
-certificate and its expiry, and whether the web and DICOM ports can be opened. Changes nothing.
+Checks data directory permissions and filesystem, the spool master key, the database and its
+migrations, the web certificate and its expiry, and whether the web and DICOM ports can be opened.
+Changes nothing.
 Exits 1 when a check fails.
 `,
   options: configOption,
