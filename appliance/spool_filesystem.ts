@@ -7,7 +7,7 @@
  * - ext4 without a journal (some cloud images mount it so): after a power cut the filesystem needs
  *   fsck before it can be trusted, and every new file costs a scan past the inodes deleted in the
  *   last minutes. Measured on such a machine: 4000 new 64 KiB files took 2.4-3.9 s right after
- *   4000 were deleted, against 0.17 s on ext4 with a journal (docs/benchmarks.md, seventeenth
+ *   4000 were deleted, against 0.17-0.37 s on ext4 with a journal (docs/benchmarks.md, seventeenth
  *   session); a relay creates and deletes thousands.
  *
  * Reads /proc and /sys only; on another system it says it cannot tell.

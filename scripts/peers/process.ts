@@ -28,13 +28,15 @@ export function peakRssOf(pid: number): number | null {
   }
 }
 
+/** The clock ticks /proc counts CPU time in (USER_HZ on Linux). */
+const ticksPerSecond = 100;
+
 /** CPU time (utime + stime from /proc/PID/stat) of a live process, in seconds. */
 export function cpuSecondsOf(pid: number): number | null {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticksPerSecond = 100; // USER_HZ on Linux
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
   } catch {
     return null;
@@ -50,7 +52,6 @@ export function machineStealSeconds(): number | null {
   try {
     const cpu = Deno.readTextFileSync("/proc/stat").split("\n")[0].split(/\s+/);
     // cpu user nice system idle iowait irq softirq steal ...
-    const ticksPerSecond = 100; // USER_HZ on Linux
     return Number(cpu[8]) / ticksPerSecond;
   } catch {
     return null;

@@ -182,8 +182,9 @@ export async function createGatewayPair(
       ...options.env,
       ...(i === 0 ? options.envA : options.envB),
     });
-    const earlierLogs: string[] = [];
-    const parsedLogs = jsonLines();
+    // Lines of earlier runs of the gateway (parsed when it stopped), and of the running one.
+    const earlierLogs: Record<string, unknown>[] = [];
+    let runLogs = jsonLines();
     const gateway: Gateway = {
       name: spec.name,
       ura: spec.ura,
@@ -202,11 +203,13 @@ export async function createGatewayPair(
       async stop(signal = "SIGTERM") {
         if (!gateway.app) return;
         await gateway.app.stop(signal);
-        earlierLogs.push(gateway.app.output().stderr);
+        // A last line without its line break is complete now that the process has ended.
+        earlierLogs.push(...runLogs.read(`${gateway.app.output().stderr}\n`));
+        runLogs = jsonLines();
         gateway.app = null;
       },
       cli: (...args) => cli(dir, env, ...args),
-      logs: () => parsedLogs.read([...earlierLogs, gateway.app?.output().stderr ?? ""].join("\n")),
+      logs: () => [...earlierLogs, ...runLogs.read(gateway.app?.output().stderr ?? "")],
     };
     gateways.push(gateway);
   }
